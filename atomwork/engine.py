@@ -1,0 +1,253 @@
+"""The run loop as a LangGraph state machine.
+
+    plan -> execute -> (replan -> execute)* -> finalize -> END
+                                   ^______________|  (final answer failed, budget left)
+
+``execute`` runs the plan's new tasks with dependency-driven parallelism (see
+:mod:`atomwork.executor`) and evaluates each output. Tasks that fail evaluation
+send the run to ``replan``, which asks the planner for replacement tasks while
+every finished task is kept and can be referenced. Replanning is bounded by
+``max_replans``; the run always ends with a :class:`StopReason`.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+
+from atomwork.agents.evaluator import Evaluator
+from atomwork.agents.planner import Planner
+from atomwork.agents.specialist import Specialist, describe_result
+from atomwork.errors import AtomworkError, ConfigError, PlanError
+from atomwork.executor import execute
+from atomwork.models.base import ChatModel
+from atomwork.plan import Plan
+from atomwork.prompts import render
+from atomwork.result import (
+    Evaluation,
+    Event,
+    EventKind,
+    RunResult,
+    StopReason,
+    TaskOutcome,
+    TaskStatus,
+    now,
+)
+from atomwork.tools.registry import ToolRegistry
+
+
+class RunState(TypedDict, total=False):
+    goal: str
+    plan: Plan
+    outcomes: dict[str, TaskOutcome]
+    round: int
+    replans: int
+    repairs: list[str]
+    answer: str
+    final_evaluation: Evaluation | None
+    stop_reason: StopReason | None
+    final_feedback: str
+
+
+class Engine:
+    """Wires planner, specialists and evaluator into a LangGraph graph."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        registry: ToolRegistry,
+        *,
+        data_range: str = "",
+        max_replans: int = 2,
+        max_workers: int = 4,
+        threshold: float = 0.5,
+        score_tasks_with_model: bool = True,
+        planner_examples: str = "",
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        if max_replans < 0:
+            raise ConfigError("max_replans must be >= 0")
+        self.model = model
+        self.registry = registry
+        self.max_replans = max_replans
+        self.max_workers = max_workers
+        self.planner = Planner(model, registry, data_range=data_range, examples=planner_examples)
+        self.evaluator = Evaluator(model, threshold=threshold, score_tasks_with_model=score_tasks_with_model)
+        self.specialists = {
+            dept: Specialist(dept, registry.for_department(dept), model, data_range=data_range)
+            for dept in registry.departments()
+        }
+        self._on_event = on_event
+        self._events: list[Event] = []
+        self._lock = threading.Lock()
+        self.graph = self._build()
+
+    # -- events ---------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self._events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+    # -- graph ----------------------------------------------------------------------------
+    def _build(self) -> Any:
+        graph = StateGraph(RunState)
+        graph.add_node("plan", self._plan)
+        graph.add_node("execute", self._execute)
+        graph.add_node("replan", self._replan)
+        graph.add_node("finalize", self._finalize)
+        graph.add_edge(START, "plan")
+        graph.add_edge("plan", "execute")
+        graph.add_conditional_edges("execute", self._after_execute, ["replan", "finalize"])
+        graph.add_conditional_edges("replan", self._after_replan, ["execute", "finalize"])
+        graph.add_conditional_edges("finalize", self._after_finalize, ["replan", END])
+        return graph.compile()
+
+    def _plan(self, state: RunState) -> RunState:
+        plan, report = self.planner.plan(state["goal"])
+        self.emit(
+            Event(kind=EventKind.PLANNED, message=f"{len(plan.tasks)} tasks: {', '.join(plan.ids())}", tasks=plan.tasks)
+        )
+        return {"plan": plan, "repairs": report.repairs + report.dropped, "round": 0, "replans": 0, "outcomes": {}}
+
+    def _execute(self, state: RunState) -> RunState:
+        new = execute(
+            state["plan"],
+            state["outcomes"],
+            specialists=self.specialists,
+            evaluator=self.evaluator,
+            goal=state["goal"],
+            round_=state["round"],
+            emit=self.emit,
+            max_workers=self.max_workers,
+        )
+        return {"outcomes": {**state["outcomes"], **new}}
+
+    def _unresolved(self, state: RunState) -> dict[str, TaskOutcome]:
+        """Tasks of the latest round that did not pass."""
+        return {
+            tid: o for tid, o in state["outcomes"].items() if o.round == state["round"] and not o.ok
+        }
+
+    def _after_execute(self, state: RunState) -> str:
+        if self._unresolved(state) and state["replans"] < self.max_replans:
+            return "replan"
+        return "finalize"
+
+    def _replan(self, state: RunState) -> RunState:
+        outcomes = state["outcomes"]
+        finished = {tid: o for tid, o in outcomes.items() if o.ok}
+        failed = self._unresolved(state)
+        if state.get("final_feedback"):
+            failed = {**failed, "final_answer": _final_answer_outcome(state)}
+        replans = state["replans"] + 1
+        try:
+            new_plan, report = self.planner.replan(state["goal"], finished, failed, set(outcomes))
+        except AtomworkError as exc:
+            self.emit(Event(kind=EventKind.REPLANNED, message=f"replanning failed: {exc}"))
+            return {"replans": replans, "stop_reason": StopReason.NO_PROGRESS, "final_feedback": ""}
+        merged = Plan(goal=state["goal"], tasks=[*state["plan"].tasks, *new_plan.tasks])
+        self.emit(
+            Event(
+                kind=EventKind.REPLANNED,
+                message=f"round {state['round'] + 1}: kept {len(finished)} finished tasks, "
+                f"added {', '.join(new_plan.ids())}",
+                tasks=new_plan.tasks,
+            )
+        )
+        return {
+            "plan": merged,
+            "round": state["round"] + 1,
+            "replans": replans,
+            "repairs": state["repairs"] + report.repairs + report.dropped,
+            "final_feedback": "",
+            "stop_reason": None,
+        }
+
+    def _after_replan(self, state: RunState) -> str:
+        return "finalize" if state.get("stop_reason") == StopReason.NO_PROGRESS else "execute"
+
+    def _finalize(self, state: RunState) -> RunState:
+        outcomes = state["outcomes"]
+        answer = self._compose_answer(state["goal"], outcomes)
+        final = self.evaluator.evaluate_final(state["goal"], answer, outcomes)
+        self.emit(Event(kind=EventKind.TASK_EVALUATED, message=f"final answer score {final.score:.1f}"))
+        update: RunState = {"answer": answer, "final_evaluation": final}
+        if state.get("stop_reason") == StopReason.NO_PROGRESS:
+            return update
+        if self._unresolved(state):
+            update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
+        elif not final.passed:
+            if state["replans"] < self.max_replans:
+                update["final_feedback"] = final.reason or "; ".join(final.checks) or "final answer scored low"
+            else:
+                update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
+        else:
+            update["stop_reason"] = StopReason.COMPLETED
+        return update
+
+    def _after_finalize(self, state: RunState) -> str:
+        return "replan" if state.get("final_feedback") and state.get("stop_reason") is None else END
+
+    def _compose_answer(self, goal: str, outcomes: dict[str, TaskOutcome]) -> str:
+        """The final answer: the latest passing report, else a model-written answer from the results."""
+        good = [(tid, o) for tid, o in outcomes.items() if o.ok and o.result is not None]
+        reports = [o for _, o in good if self.registry.get(o.task.tool).department == "reporting"]
+        if reports:
+            return reports[-1].result.summary if reports[-1].result else ""
+        if not good:
+            return ""
+        facts = "\n\n".join(describe_result(tid, o) for tid, o in good)
+        try:
+            return self.model.complete(
+                [SystemMessage(render("answer", goal=goal, facts=facts)), HumanMessage("Answer now.")],
+                max_tokens=400,
+                purpose="answer",
+            ).strip()
+        except AtomworkError as exc:
+            # Keep every result even when the model fails at the last step.
+            return f"(the model could not write the answer: {exc})\n\n{facts}"
+
+    # -- entry point ----------------------------------------------------------------------
+    def run(self, goal: str, *, run_id: str | None = None) -> RunResult:
+        started = now()
+        self._events = []
+        state: RunState = self.graph.invoke(
+            {"goal": goal, "final_feedback": "", "stop_reason": None},
+            {"recursion_limit": 10 + 4 * (self.max_replans + 1)},
+        )
+        stop = state.get("stop_reason") or StopReason.REPLAN_BUDGET_EXHAUSTED
+        self.emit(Event(kind=EventKind.FINISHED, message=str(stop)))
+        return RunResult(
+            run_id=run_id or uuid.uuid4().hex[:12],
+            goal=goal,
+            answer=state.get("answer", ""),
+            plan=state["plan"],
+            outcomes=state["outcomes"],
+            final_evaluation=state.get("final_evaluation"),
+            stop_reason=stop,
+            replans=state.get("replans", 0),
+            plan_repairs=state.get("repairs", []),
+            model=self.model.name,
+            started_at=started,
+            finished_at=now(),
+            events=list(self._events),
+        )
+
+
+def _final_answer_outcome(state: RunState) -> TaskOutcome:
+    """A pseudo outcome telling the replanner why the final answer failed."""
+    from atomwork.plan import AtomicTask
+
+    task = AtomicTask(id="final_answer", department="reporting", tool="final answer", args={})
+    return TaskOutcome(
+        task=task, status=TaskStatus.FAILED, error=f"final answer rejected: {state.get('final_feedback', '')}"
+    )
+
+
+__all__ = ["Engine", "PlanError", "RunState"]

@@ -1,0 +1,44 @@
+"""Every error atomwork raises on purpose derives from :class:`AtomworkError`.
+
+The CLI, REPL and Slack bot print these as one clear line (no traceback); anything
+else is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AtomworkError",
+    "ConfigError",
+    "GoalError",
+    "ModelError",
+    "PlanError",
+    "ToolError",
+]
+
+
+class AtomworkError(Exception):
+    """Base class of atomwork's user-facing errors."""
+
+
+class ToolError(AtomworkError):
+    """A tool refused its input or failed; the message is meant for a human."""
+
+
+class GoalError(AtomworkError, ValueError):
+    """The goal given by the user cannot be worked on (e.g. empty)."""
+
+
+class ConfigError(AtomworkError, ValueError):
+    """A setting is wrong: unknown department, bad model spec, missing model files."""
+
+
+class ModelError(AtomworkError):
+    """The language model could not be reached or returned unusable output."""
+
+
+class PlanError(AtomworkError):
+    """A plan is invalid and could not be repaired."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message if not problems else f"{message}: " + "; ".join(problems))
+        self.problems = problems or []

@@ -1,0 +1,58 @@
+"""A scripted model for unit tests of the orchestration logic."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from atomwork.errors import ModelError
+from atomwork.models.base import ChatModel
+
+Responder = Callable[[str, Sequence[BaseMessage], dict[str, Any] | None], Any]
+"""``(purpose, messages, json_schema) -> str | dict``; a dict is sent as JSON."""
+
+
+class ScriptedModel(ChatModel):
+    """Answers from a responder function or from queues of canned replies per purpose.
+
+    ``ScriptedModel({"plan": [plan_json], "score": [{"score": 8, "reason": "ok"}]})``
+    pops replies in order for each purpose; a purpose with a single remaining reply
+    keeps returning it. An unscripted purpose raises ModelError, so a test notices
+    calls it did not expect.
+    """
+
+    name = "scripted"
+
+    def __init__(self, script: dict[str, list[Any]] | Responder) -> None:
+        super().__init__()
+        self._responder = script if callable(script) else None
+        self._queues = {k: list(v) for k, v in script.items()} if isinstance(script, dict) else {}
+        self._lock = threading.Lock()
+
+    def _complete(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        purpose: str,
+    ) -> str:
+        if self._responder is not None:
+            reply = self._responder(purpose, messages, json_schema)
+        else:
+            with self._lock:
+                queue = self._queues.get(purpose)
+                if not queue:
+                    raise ModelError(f"scripted model has no reply for purpose {purpose!r}")
+                reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply if isinstance(reply, str) else json.dumps(reply)
+
+    def purposes(self) -> list[str]:
+        return [c.purpose for c in self.calls]

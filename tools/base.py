@@ -1,0 +1,111 @@
+"""The tool contract: a typed, named function that belongs to one department.
+
+A :class:`Tool` takes validated keyword arguments (its ``args_model``) and
+returns a :class:`ToolResult`: a short text summary plus, optionally, a table.
+Tables travel between tasks, so a later task can reference an earlier table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from atomwork.errors import ToolError
+
+__all__ = ["DEPARTMENTS", "Table", "Tool", "ToolError", "ToolResult"]
+
+DEPARTMENTS: tuple[str, ...] = (
+    "sales",
+    "finance",
+    "hr",
+    "marketing",
+    "support",
+    "operations",
+    "analysis",
+    "reporting",
+)
+"""Departments known to atomwork. ``analysis`` and ``reporting`` are shared
+specialists (statistics over earlier results, writing the final report)."""
+
+
+class Table(BaseModel):
+    """A small result table: column names and rows of JSON-compatible values."""
+
+    columns: list[str]
+    rows: list[list[Any]] = Field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def column(self, name: str) -> list[Any]:
+        if name not in self.columns:
+            raise ToolError(f"column {name!r} not in table (columns: {', '.join(self.columns)})")
+        idx = self.columns.index(name)
+        return [row[idx] for row in self.rows]
+
+    def to_markdown(self, max_rows: int = 20) -> str:
+        head = "| " + " | ".join(self.columns) + " |"
+        sep = "| " + " | ".join("---" for _ in self.columns) + " |"
+        body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in self.rows[:max_rows]]
+        more = [f"... ({len(self.rows) - max_rows} more rows)"] if len(self.rows) > max_rows else []
+        return "\n".join([head, sep, *body, *more])
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+class ToolResult(BaseModel):
+    """What a tool returns: a one-paragraph summary and an optional table."""
+
+    summary: str
+    table: Table | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Tool(BaseModel):
+    """A department tool. ``fn`` is called with the validated arguments."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    department: str
+    description: str
+    args_model: type[BaseModel]
+    fn: Callable[..., ToolResult]
+    needs_llm: bool = False
+    """True when the tool itself calls the model (e.g. drafting text)."""
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.args_model.model_json_schema()
+
+    def validate_args(self, args: dict[str, Any]) -> BaseModel:
+        try:
+            return self.args_model.model_validate(args)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'args'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ToolError(f"bad arguments for tool {self.name!r}: {problems}") from exc
+
+    def missing_required(self, args: dict[str, Any]) -> list[str]:
+        """Names of required arguments absent from ``args``."""
+        required = self.json_schema().get("required", [])
+        return [name for name in required if name not in args]
+
+    def invoke(self, args: dict[str, Any], **context: Any) -> ToolResult:
+        """Validate ``args`` and call the tool; ``context`` (e.g. ``llm``) is passed through.
+
+        Validated values keep their types (a ``Table`` argument arrives as a Table)."""
+        validated = self.validate_args(args)
+        result = self.fn(**{name: getattr(validated, name) for name in type(validated).model_fields}, **context)
+        if not isinstance(result, ToolResult):
+            raise ToolError(f"tool {self.name!r} returned {type(result).__name__}, not a ToolResult")
+        return result
+
+    def __call__(self, **kwargs: Any) -> ToolResult:
+        return self.invoke(kwargs)
