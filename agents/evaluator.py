@@ -10,11 +10,11 @@ import json
 import re
 from typing import Any
 
+from atomwork.prompts import render
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.errors import ConfigError, ModelError
 from atomwork.models.base import ChatModel
-from atomwork.prompts import render
 from atomwork.result import Evaluation, TaskOutcome, TaskStatus
 
 from .specialist import describe_result
@@ -76,7 +76,9 @@ def _digits(number: str) -> str:
 class Evaluator:
     """Scores task outputs and the final answer."""
 
-    def __init__(self, model: ChatModel, *, threshold: float = 0.5, score_tasks_with_model: bool = True) -> None:
+    def __init__(
+        self, model: ChatModel, *, threshold: float = 0.5, score_tasks_with_model: bool = True
+    ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError("threshold must be between 0 and 1")
         self.model = model

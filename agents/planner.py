@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from atomwork.prompts import render
+from atomwork.tools.registry import ToolRegistry
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import ValidationError
 
 from atomwork.errors import ModelError, PlanError
 from atomwork.models.base import ChatModel
 from atomwork.plan import AtomicTask, Plan, ValidationReport, plan_json_schema, validate_plan
-from atomwork.prompts import render
 from atomwork.result import TaskOutcome
-from atomwork.tools.registry import ToolRegistry
 
 from .specialist import describe_result
 
@@ -50,7 +50,9 @@ class Planner:
         system = render(
             "planner", catalog=self.registry.catalog(), data_range=self.data_range, memory=self.examples
         )
-        return self._generate(goal, [SystemMessage(system), HumanMessage(f"Goal: {goal}")], frozenset(), set())
+        return self._generate(
+            goal, [SystemMessage(system), HumanMessage(f"Goal: {goal}")], frozenset(), set()
+        )
 
     def replan(
         self, goal: str, finished: dict[str, TaskOutcome], failed: dict[str, TaskOutcome], used_ids: set[str]
@@ -97,7 +99,9 @@ class Planner:
             ]
         if best is not None:
             return best
-        raise PlanError(f"the planner could not produce a valid plan after {self.attempts} attempts: {last_problem}")
+        raise PlanError(
+            f"the planner could not produce a valid plan after {self.attempts} attempts: {last_problem}"
+        )
 
 
 def _tasks(raw: dict[str, Any]) -> list[AtomicTask]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any, get_args, get_origin
 
+from atomwork.prompts import render
+from atomwork.tools.base import Table, Tool
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from atomwork.errors import AtomworkError, ToolError
 from atomwork.models.base import ChatModel
 from atomwork.plan import AtomicTask, arg_schema_for_planner, parse_ref
-from atomwork.prompts import render
 from atomwork.result import TaskOutcome, TaskStatus, now
-from atomwork.tools.base import Table, Tool
 
 
 class Specialist:
@@ -30,7 +30,9 @@ class Specialist:
         self.model = model
         self.data_range = data_range
 
-    def run(self, task: AtomicTask, outcomes: dict[str, TaskOutcome], goal: str, round_: int = 0) -> TaskOutcome:
+    def run(
+        self, task: AtomicTask, outcomes: dict[str, TaskOutcome], goal: str, round_: int = 0
+    ) -> TaskOutcome:
         """Execute ``task``; never raises for task-level problems (they become a failed outcome)."""
         outcome = TaskOutcome(task=task, status=TaskStatus.RUNNING, started_at=now(), round=round_)
         try:
@@ -71,7 +73,7 @@ class Specialist:
         bad = [k for k in given if not _valid_field(tool, k, given[k])]
         wanted = sorted(set(missing) | set(bad))
         # Only ask for what is missing; fixed (valid) arguments are kept as planned.
-        ask = {
+        ask: dict[str, Any] = {
             "type": "object",
             "properties": {k: v for k, v in schema["properties"].items() if k not in fixed or k in wanted},
             "required": [k for k in schema["required"] if k not in fixed or k in wanted],

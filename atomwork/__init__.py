@@ -1,10 +1,11 @@
 """atomwork: break a business goal into a DAG of atomic tool calls, run them with
 department specialists, evaluate every output and replan what failed."""
 
+from typing import TYPE_CHECKING, Any
+
 from atomwork.errors import AtomworkError, ConfigError, GoalError, ModelError, PlanError, ToolError
 from atomwork.plan import AtomicTask, Plan
 from atomwork.result import Evaluation, Event, RunResult, StopReason, TaskOutcome, TaskStatus
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from atomwork.sdk import Atomwork, run

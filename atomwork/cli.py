@@ -194,8 +194,12 @@ def _session(args: argparse.Namespace) -> Atomwork:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atomwork", description="Plan, run and evaluate business goals.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", default=None, help="embedded (default) | gguf:PATH | vllm:http://HOST:PORT/v1")
-    common.add_argument("--warehouse", default=None, help="your DuckDB or SQLite file (default: demo warehouse)")
+    common.add_argument(
+        "--model", default=None, help="embedded (default) | gguf:PATH | vllm:http://HOST:PORT/v1"
+    )
+    common.add_argument(
+        "--warehouse", default=None, help="your DuckDB or SQLite file (default: demo warehouse)"
+    )
     common.add_argument("--departments", default=None, help="comma-separated departments to enable")
     common.add_argument("--max-replans", type=int, default=2)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -111,9 +111,19 @@ class Engine:
     def _plan(self, state: RunState) -> RunState:
         plan, report = self.planner.plan(state["goal"])
         self.emit(
-            Event(kind=EventKind.PLANNED, message=f"{len(plan.tasks)} tasks: {', '.join(plan.ids())}", tasks=plan.tasks)
+            Event(
+                kind=EventKind.PLANNED,
+                message=f"{len(plan.tasks)} tasks: {', '.join(plan.ids())}",
+                tasks=plan.tasks,
+            )
         )
-        return {"plan": plan, "repairs": report.repairs + report.dropped, "round": 0, "replans": 0, "outcomes": {}}
+        return {
+            "plan": plan,
+            "repairs": report.repairs + report.dropped,
+            "round": 0,
+            "replans": 0,
+            "outcomes": {},
+        }
 
     def _execute(self, state: RunState) -> RunState:
         new = execute(
@@ -130,9 +140,7 @@ class Engine:
 
     def _unresolved(self, state: RunState) -> dict[str, TaskOutcome]:
         """Tasks of the latest round that did not pass."""
-        return {
-            tid: o for tid, o in state["outcomes"].items() if o.round == state["round"] and not o.ok
-        }
+        return {tid: o for tid, o in state["outcomes"].items() if o.round == state["round"] and not o.ok}
 
     def _after_execute(self, state: RunState) -> str:
         if self._unresolved(state) and state["replans"] < self.max_replans:
@@ -184,7 +192,9 @@ class Engine:
             update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
         elif not final.passed:
             if state["replans"] < self.max_replans:
-                update["final_feedback"] = final.reason or "; ".join(final.checks) or "final answer scored low"
+                update["final_feedback"] = (
+                    final.reason or "; ".join(final.checks) or "final answer scored low"
+                )
             else:
                 update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
         else:

@@ -78,8 +78,12 @@ def execute(
                     continue
                 deps = [visible().get(d) for d in task.depends_on]
                 if any(d is not None and not d.ok and d.status != TaskStatus.RUNNING for d in deps):
-                    new[task.id] = _skipped(task, round_, [d.task.id for d in deps if d is not None and not d.ok])
-                    emit(Event(kind=EventKind.TASK_FINISHED, task_id=task.id, message=new[task.id].error or ""))
+                    new[task.id] = _skipped(
+                        task, round_, [d.task.id for d in deps if d is not None and not d.ok]
+                    )
+                    emit(
+                        Event(kind=EventKind.TASK_FINISHED, task_id=task.id, message=new[task.id].error or "")
+                    )
                 elif all(d is not None and d.ok for d in deps):
                     running[pool.submit(run_one, task)] = task.id
             if not running:

@@ -211,7 +211,9 @@ def _repair_tool(task: AtomicTask, registry: ToolRegistry, report: ValidationRep
     owner = registry.get(task.tool).department
     if task.department != owner:
         why = "unknown department" if task.department not in DEPARTMENTS else "department"
-        report.repairs.append(f"task {task.id}: {why} {task.department!r} -> {owner!r} (owner of {task.tool})")
+        report.repairs.append(
+            f"task {task.id}: {why} {task.department!r} -> {owner!r} (owner of {task.tool})"
+        )
         task.department = owner
     return True
 
@@ -247,7 +249,9 @@ def _repair_dependencies(
             if task.id in task.references():
                 missing.append(task.id)
             if missing:
-                report.dropped.append(f"task {task.id}: references missing or own output {', '.join(missing)}")
+                report.dropped.append(
+                    f"task {task.id}: references missing or own output {', '.join(missing)}"
+                )
                 tasks.remove(task)
                 changed = True
     ids = {t.id for t in tasks}
@@ -282,7 +286,9 @@ def _break_cycles(tasks: list[AtomicTask], report: ValidationReport) -> list[Ato
             soft = [d for d in task.depends_on if d in stuck and d not in refs]
             if soft:
                 task.depends_on = [d for d in task.depends_on if d not in soft]
-                report.repairs.append(f"task {task_id}: removed dependency on {', '.join(soft)} to break a cycle")
+                report.repairs.append(
+                    f"task {task_id}: removed dependency on {', '.join(soft)} to break a cycle"
+                )
                 removed = True
                 break
         if not removed:
@@ -367,4 +373,3 @@ def plan_json_schema(registry: ToolRegistry, *, max_tasks: int = 8) -> dict[str,
         "required": ["tasks"],
         "additionalProperties": False,
     }
-

@@ -10,8 +10,10 @@ from typing import Any
 
 from atomwork.engine import Engine
 from atomwork.errors import GoalError
+from atomwork.memory import PlanMemory
 from atomwork.models import ChatModel, load_model
 from atomwork.models.embedded import atomwork_home
+from atomwork.plan import Plan
 from atomwork.result import Event, RunResult
 from atomwork.tools.departments import build_department_tools
 from atomwork.tools.registry import ToolRegistry
@@ -50,6 +52,7 @@ class Atomwork:
         threshold: float = 0.5,
         score_tasks_with_model: bool = True,
         save_runs: bool = True,
+        memory: bool | str | Path = True,
     ) -> None:
         registry_departments = list(departments) if departments is not None else None
         self.warehouse = warehouse if isinstance(warehouse, Warehouse) else Warehouse.open(warehouse)
@@ -63,6 +66,9 @@ class Atomwork:
         self.threshold = threshold
         self.score_tasks_with_model = score_tasks_with_model
         self.save_runs = save_runs
+        self.memory: PlanMemory | None = None
+        if memory is not False:
+            self.memory = PlanMemory(atomwork_home() / "memory" if memory is True else Path(memory))
 
     def data_range(self) -> str:
         span = self.warehouse.date_range()
@@ -79,11 +85,15 @@ class Atomwork:
             max_workers=self.max_workers,
             threshold=self.threshold,
             score_tasks_with_model=self.score_tasks_with_model,
+            planner_examples=self.memory.examples(text) if self.memory is not None else "",
             on_event=on_event,
         )
         result = engine.run(text, run_id=uuid.uuid4().hex[:12])
         if self.save_runs:
             save_run(result)
+        if self.memory is not None and result.ok:
+            kept = [o.task for o in result.outcomes.values() if o.ok]
+            self.memory.remember(result.run_id, Plan(goal=text, tasks=kept))
         return result
 
     def close(self) -> None:
@@ -135,7 +145,9 @@ def run(
     """
     text = check_goal(goal)  # fail fast, before loading a model
     owns_model = not isinstance(model, ChatModel)
-    session = Atomwork(model=model, warehouse=warehouse, departments=departments, max_replans=max_replans, **options)
+    session = Atomwork(
+        model=model, warehouse=warehouse, departments=departments, max_replans=max_replans, **options
+    )
     try:
         return session.run(text, on_event=on_event)
     finally:

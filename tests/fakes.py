@@ -6,11 +6,10 @@ import threading
 import time
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
 from atomwork.tools.base import Table, Tool, ToolError, ToolResult
 from atomwork.tools.registry import ToolRegistry
 from atomwork.tools.reporting import reporting_tools
+from pydantic import BaseModel, Field
 
 REVENUE = {"AFRICA": 120.0, "AMERICA": 150.0, "ASIA": 140.0, "EUROPE": 135.0, "MIDDLE EAST": 610.0}
 
@@ -57,7 +56,9 @@ def make_registry(recorder: Recorder | None = None) -> ToolRegistry:
             raise ToolError("unknown period 'broken'")
         table = Table(columns=["region", "revenue"], rows=[[k, v] for k, v in REVENUE.items()])
         rec.record(f"sales_by_region:{period}", start)
-        return ToolResult(summary=f"revenue by region for {period}: total {sum(REVENUE.values()):.1f}", table=table)
+        return ToolResult(
+            summary=f"revenue by region for {period}: total {sum(REVENUE.values()):.1f}", table=table
+        )
 
     def sleep(seconds: float, label: str) -> ToolResult:
         start = time.perf_counter()
@@ -71,33 +72,60 @@ def make_registry(recorder: Recorder | None = None) -> ToolRegistry:
         best = max(range(len(values)), key=lambda i: values[i])
         rec.record("top_value", start)
         row = table.rows[best]
-        return ToolResult(summary=f"highest {value_column}: {row}", table=Table(columns=table.columns, rows=[row]))
+        return ToolResult(
+            summary=f"highest {value_column}: {row}", table=Table(columns=table.columns, rows=[row])
+        )
 
     def ticket_stats(group_by: str, period: str) -> ToolResult:
         rec.record(f"ticket_stats:{group_by}", time.perf_counter())
         return ToolResult(
-            summary=f"tickets by {group_by} for {period}", table=Table(columns=[group_by, "n"], rows=[["a", 3]])
+            summary=f"tickets by {group_by} for {period}",
+            table=Table(columns=[group_by, "n"], rows=[["a", 3]]),
         )
 
     def empty(period: str) -> ToolResult:
         return ToolResult(summary="nothing found", table=Table(columns=["x"], rows=[]))
 
     tools = [
-        Tool(name="sales_by_region", department="sales", description="revenue by region", args_model=PeriodArgs,
-             fn=sales_by_region),
-        Tool(name="wait_a_bit", department="operations", description="sleeps", args_model=SleepArgs, fn=sleep),
-        Tool(name="top_value", department="analysis", description="row with the highest value",
-             args_model=TableArgs, fn=top_value),
-        Tool(name="ticket_stats", department="support", description="ticket counts", args_model=TicketArgs,
-             fn=ticket_stats),
-        Tool(name="empty_finance", department="finance", description="returns no rows", args_model=PeriodArgs,
-             fn=empty),
+        Tool(
+            name="sales_by_region",
+            department="sales",
+            description="revenue by region",
+            args_model=PeriodArgs,
+            fn=sales_by_region,
+        ),
+        Tool(
+            name="wait_a_bit", department="operations", description="sleeps", args_model=SleepArgs, fn=sleep
+        ),
+        Tool(
+            name="top_value",
+            department="analysis",
+            description="row with the highest value",
+            args_model=TableArgs,
+            fn=top_value,
+        ),
+        Tool(
+            name="ticket_stats",
+            department="support",
+            description="ticket counts",
+            args_model=TicketArgs,
+            fn=ticket_stats,
+        ),
+        Tool(
+            name="empty_finance",
+            department="finance",
+            description="returns no rows",
+            args_model=PeriodArgs,
+            fn=empty,
+        ),
         *reporting_tools(),
     ]
     return ToolRegistry(tools)
 
 
-def task(id: str, tool: str, department: str, args: dict | None = None, deps: list[str] | None = None) -> dict:
+def task(
+    id: str, tool: str, department: str, args: dict | None = None, deps: list[str] | None = None
+) -> dict:
     return {
         "id": id,
         "tool": tool,

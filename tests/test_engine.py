@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from atomwork.agents.evaluator import grounding_check
+
 from atomwork.engine import Engine
 from atomwork.errors import ConfigError, ModelError, PlanError
 from atomwork.models import ScriptedModel
@@ -51,7 +51,13 @@ def test_happy_path_fully_specified_tasks_make_no_model_call():
 def test_missing_arguments_are_filled_by_the_specialist_model():
     plan = {"tasks": [task("t1", "ticket_stats", "support", {"period": "1998"})]}
     eng, model = engine(
-        {"plan": [plan], "args": [{"group_by": "priority"}], "score": [GOOD], "score_final": [GOOD], "answer": ["ok"]}
+        {
+            "plan": [plan],
+            "args": [{"group_by": "priority"}],
+            "score": [GOOD],
+            "score_final": [GOOD],
+            "answer": ["ok"],
+        }
     )
     result = eng.run("support tickets by priority in 1998")
     outcome = result.outcomes["t1"]
@@ -73,7 +79,7 @@ def test_slow_branch_does_not_block_unrelated_chain():
     eng, _ = engine({"plan": [plan], "score": [GOOD], "score_final": [GOOD], "answer": ["done"]}, rec)
     result = eng.run("do both")
     assert result.ok
-    slow_start, slow_end = rec.spans["sleep:slow"]
+    _, slow_end = rec.spans["sleep:slow"]
     chain_end = rec.spans["top_value"][1]
     assert chain_end < slow_end, "the dependent of a fast task waited for an unrelated slow task"
     assert rec.spans["sales_by_region:1998"][0] < slow_end
@@ -94,7 +100,9 @@ def test_failed_task_is_replanned_and_finished_work_is_kept():
             task("t5", "top_value", "analysis", {"table": "$t4", "value_column": "revenue"}, ["t4"]),
         ]
     }
-    eng, model = engine({"plan": [first, second], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]}, rec)
+    eng, model = engine(
+        {"plan": [first, second], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]}, rec
+    )
     result = eng.run("compare")
     assert result.stop_reason == StopReason.COMPLETED
     assert result.replans == 1
@@ -150,7 +158,9 @@ def test_replanner_that_cannot_plan_stops_with_no_progress():
 
 def test_planner_retries_after_unusable_output():
     good = {"tasks": [task("t1", "sales_by_region", "sales", {"period": "1998"})]}
-    eng, model = engine({"plan": ["not json at all", good], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]})
+    eng, model = engine(
+        {"plan": ["not json at all", good], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]}
+    )
     result = eng.run("x")
     assert result.ok
     assert model.purposes().count("plan") == 2
@@ -172,7 +182,13 @@ def test_final_answer_failing_evaluation_triggers_replan():
     first = {"tasks": [task("t1", "sales_by_region", "sales", {"period": "1998"})]}
     second = {"tasks": [task("t2", "draft_report", "reporting", {"title": "r", "inputs": ["$t1"]})]}
     eng, model = engine(
-        {"plan": [first, second], "score": [GOOD], "score_final": [BAD, GOOD], "answer": ["meh"], "report": [REPORT]}
+        {
+            "plan": [first, second],
+            "score": [GOOD],
+            "score_final": [BAD, GOOD],
+            "answer": ["meh"],
+            "report": [REPORT],
+        }
     )
     result = eng.run("report on sales")
     assert result.stop_reason == StopReason.COMPLETED

@@ -102,7 +102,9 @@ class Tool(BaseModel):
 
         Validated values keep their types (a ``Table`` argument arrives as a Table)."""
         validated = self.validate_args(args)
-        result = self.fn(**{name: getattr(validated, name) for name in type(validated).model_fields}, **context)
+        result = self.fn(
+            **{name: getattr(validated, name) for name in type(validated).model_fields}, **context
+        )
         if not isinstance(result, ToolResult):
             raise ToolError(f"tool {self.name!r} returned {type(result).__name__}, not a ToolResult")
         return result

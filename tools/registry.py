@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from atomwork.errors import ConfigError
 from atomwork.tools.base import DEPARTMENTS, Tool
+
+from atomwork.errors import ConfigError
 
 
 class ToolRegistry:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from atomwork.prompts import render
+from atomwork.tools.base import Tool, ToolResult
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import ToolError
 from atomwork.models.base import ChatModel
-from atomwork.prompts import render
-from atomwork.tools.base import Tool, ToolResult
 
 
 class DraftReportArgs(BaseModel):
     title: str = Field(description="Report title")
-    audience: str = Field(default="the management team", description="Who the report is for, e.g. the sales director")
+    audience: str = Field(
+        default="the management team", description="Who the report is for, e.g. the sales director"
+    )
     inputs: list[str] = Field(
-        min_length=1, description='References to the tasks whose results the report covers, e.g. ["$t1", "$t2"]'
+        min_length=1,
+        description='References to the tasks whose results the report covers, e.g. ["$t1", "$t2"]',
     )
 
 

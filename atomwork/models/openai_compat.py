@@ -70,7 +70,9 @@ class OpenAICompatModel(ChatModel):
             if response.status_code >= 500:
                 raise _Transient(f"HTTP {response.status_code}")
             if response.status_code != 200:
-                raise ModelError(f"model endpoint {self.base_url} answered HTTP {response.status_code} to /models")
+                raise ModelError(
+                    f"model endpoint {self.base_url} answered HTTP {response.status_code} to /models"
+                )
             models = response.json().get("data") or []
             if not models:
                 raise ModelError(f"model endpoint {self.base_url} serves no model")
@@ -92,12 +94,12 @@ class OpenAICompatModel(ChatModel):
                 f"cannot reach the model endpoint {self.base_url} after {self._attempts} attempts: {exc}"
             ) from exc
 
-    def _invoke(self, runnable: Any, messages: Sequence[BaseMessage], purpose: str) -> AIMessage:
+    def _invoke(self, runnable: Any, messages: Sequence[BaseMessage], purpose: str) -> Any:
         import openai
 
-        def go() -> AIMessage:
+        def go() -> Any:
             try:
-                return runnable.invoke(list(messages))  # type: ignore[no-any-return]
+                return runnable.invoke(list(messages))
             except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
                 raise _Transient(str(exc)) from exc
             except openai.APIStatusError as exc:
@@ -135,7 +137,10 @@ class OpenAICompatModel(ChatModel):
         parameters: dict[str, Any],
         purpose: str = "tool_call",
     ) -> dict[str, Any]:
-        spec = {"type": "function", "function": {"name": tool_name, "description": description, "parameters": parameters}}
+        spec = {
+            "type": "function",
+            "function": {"name": tool_name, "description": description, "parameters": parameters},
+        }
         runnable = self._chat.bind_tools([spec], tool_choice=tool_name)
         message = self._invoke(runnable, messages, purpose)
         self._record(purpose, messages, parameters, str(message.tool_calls))
