@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m atomwork.examples.quarterly_sales``."""
