@@ -10,6 +10,7 @@ tries again, telling the model what was wrong.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from atomwork.prompts import render
@@ -19,7 +20,14 @@ from pydantic import ValidationError
 
 from atomwork.errors import ModelError, PlanError
 from atomwork.models.base import ChatModel
-from atomwork.plan import AtomicTask, Plan, ValidationReport, plan_json_schema, validate_plan
+from atomwork.plan import (
+    AtomicTask,
+    Plan,
+    ValidationReport,
+    drop_repeated_work,
+    plan_json_schema,
+    validate_plan,
+)
 from atomwork.result import TaskOutcome
 
 from .specialist import describe_result
@@ -71,8 +79,9 @@ class Planner:
             next_id=_next_index(used_ids),
             data_range=self.data_range,
         )
-        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(f"Goal: {goal}")]
-        return self._generate(goal, messages, frozenset(finished), used_ids)
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
+        plan, report = self._generate(goal, messages, frozenset(finished), used_ids)
+        return drop_repeated_work(plan, {tid: o.task for tid, o in finished.items()}, report), report
 
     def _generate(
         self, goal: str, messages: list[BaseMessage], known_ids: frozenset[str], reserved_ids: set[str]
@@ -102,6 +111,29 @@ class Planner:
         raise PlanError(
             f"the planner could not produce a valid plan after {self.attempts} attempts: {last_problem}"
         )
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"\s*(?:[,;]|\band then\b|\bthen\b|\band\b(?=\s+(?:flag|draft|write|compare|find|"
+    r"list|check|show|summari[sz]e|send|prepare|identify|analy[sz]e|report)))\s*",
+    re.I,
+)
+
+
+def goal_parts(goal: str) -> list[str]:
+    """Split a goal into its requested actions ("analyze X, flag Y and draft Z" -> 3 parts).
+
+    Small models plan better when every part is spelled out."""
+    parts = [p.strip(" .") for p in _CLAUSE_SPLIT.split(goal)]
+    return [p for p in parts if len(p.split()) >= 2]
+
+
+def goal_message(goal: str) -> str:
+    parts = goal_parts(goal)
+    if len(parts) < 2:
+        return f"Goal: {goal}"
+    listed = "\n".join(f"{i}. {p}" for i, p in enumerate(parts, start=1))
+    return f"Goal: {goal}\nThe goal has {len(parts)} parts; plan at least one task for each:\n{listed}"
 
 
 def _tasks(raw: dict[str, Any]) -> list[AtomicTask]:

@@ -315,6 +315,31 @@ def _toposort(tasks: list[AtomicTask]) -> tuple[list[AtomicTask], set[str]]:
     return order, set(remaining)
 
 
+def drop_repeated_work(plan: Plan, finished: dict[str, AtomicTask], report: ValidationReport) -> Plan:
+    """Replanning: drop new tasks that repeat a finished task (same tool and arguments).
+
+    References to a dropped task are pointed at the finished one, which is kept.
+    Raises :class:`PlanError` when nothing new is left.
+    """
+    same: dict[str, str] = {}
+    for task in plan.tasks:
+        for old_id, old in finished.items():
+            if old.tool == task.tool and old.args == _rename_refs(task.args, same):
+                same[task.id] = old_id
+                report.repairs.append(f"task {task.id}: repeats finished task {old_id}; reusing its output")
+                break
+    kept = []
+    for task in plan.tasks:
+        if task.id in same:
+            continue
+        task.args = _rename_refs(task.args, same)
+        task.depends_on = [d for d in task.depends_on if d not in same]
+        kept.append(task)
+    if not kept:
+        raise PlanError("replanning proposed only work that is already done")
+    return Plan(goal=plan.goal, tasks=kept)
+
+
 def arg_schema_for_planner(schema: dict[str, Any]) -> dict[str, Any]:
     """A tool's argument schema made friendly to constrained decoding.
 

@@ -136,3 +136,35 @@ def test_plan_schema_has_a_branch_per_tool_with_table_args_as_refs():
 def test_empty_goal_rejected():
     with pytest.raises(ValueError):
         Plan(goal="   ", tasks=[])
+
+
+def test_replanning_drops_repeats_of_finished_work_and_reuses_their_output():
+    from atomwork.plan import ValidationReport, drop_repeated_work
+
+    finished = {"t1": AtomicTask.model_validate(task("t1", "sales_by_region", "sales", {"period": "1998"}))}
+    new = plan_of(
+        task("t4", "sales_by_region", "sales", {"period": "1998"}),
+        task("t5", "top_value", "analysis", {"table": "$t4", "value_column": "revenue"}, ["t4"]),
+    )
+    report = ValidationReport()
+    kept = drop_repeated_work(new, finished, report)
+    assert kept.ids() == ["t5"]
+    assert kept.task("t5").args["table"] == "$t1" and kept.task("t5").depends_on == []
+    with pytest.raises(PlanError, match="already done"):
+        drop_repeated_work(
+            plan_of(task("t4", "sales_by_region", "sales", {"period": "1998"})), finished, report
+        )
+
+
+def test_goal_parts_split_requested_actions():
+    from atomwork.agents.planner import goal_parts
+
+    assert goal_parts(
+        "Analyze last quarter's sales by region, flag anomalies, draft a report for the director"
+    ) == [
+        "Analyze last quarter's sales by region",
+        "flag anomalies",
+        "draft a report for the director",
+    ]
+    assert goal_parts("Revenue by region for 1997") == ["Revenue by region for 1997"]
+    assert goal_parts("headcount and attrition by department") == ["headcount and attrition by department"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ class ModelCall(BaseModel):
     prompt: str
     schema_name: str | None = None
     output: str = ""
+    seconds: float = 0.0
 
 
 class ChatModel(ABC):
@@ -60,10 +62,11 @@ class ChatModel(ABC):
         temperature: float = 0.0,
         purpose: str = "chat",
     ) -> str:
+        start = time.perf_counter()
         text = self._complete(
             messages, json_schema=json_schema, max_tokens=max_tokens, temperature=temperature, purpose=purpose
         )
-        self._record(purpose, messages, json_schema, text)
+        self._record(purpose, messages, json_schema, text, time.perf_counter() - start)
         return text
 
     def structured(
@@ -91,12 +94,19 @@ class ChatModel(ABC):
         return self.structured(messages, parameters, purpose=purpose)
 
     def _record(
-        self, purpose: str, messages: Sequence[BaseMessage], schema: dict[str, Any] | None, output: str
+        self,
+        purpose: str,
+        messages: Sequence[BaseMessage],
+        schema: dict[str, Any] | None,
+        output: str,
+        seconds: float = 0.0,
     ) -> None:
         prompt = "\n".join(f"[{m.type}] {m.content}" for m in messages)
         name = schema.get("title") if isinstance(schema, dict) else None
         with self._log_lock:
-            self.calls.append(ModelCall(purpose=purpose, prompt=prompt, schema_name=name, output=output))
+            self.calls.append(
+                ModelCall(purpose=purpose, prompt=prompt, schema_name=name, output=output, seconds=seconds)
+            )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (servers, native handles)."""
