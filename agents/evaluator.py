@@ -14,7 +14,7 @@ from atomwork.prompts import render
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.errors import ConfigError, ModelError
-from atomwork.models.base import ChatModel
+from atomwork.models.base import ChatModel, parse_json_object
 from atomwork.result import Evaluation, TaskOutcome, TaskStatus
 
 from .specialist import describe_result
@@ -23,13 +23,14 @@ SCORE_SCHEMA: dict[str, Any] = {
     "title": "Score",
     "type": "object",
     "properties": {
-        "reason": {"type": "string", "description": "one sentence"},
         "score": {"type": "integer", "minimum": 0, "maximum": 10},
+        "reason": {"type": "string", "maxLength": 200, "description": "one short sentence"},
     },
-    "required": ["reason", "score"],
+    "required": ["score", "reason"],
     "additionalProperties": False,
 }
 
+_SCORE = re.compile(r'"score"\s*:\s*(\d+)')
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -114,7 +115,15 @@ class Evaluator:
     def _score(self, prompt: str, *, purpose: str) -> Evaluation:
         messages = [SystemMessage(prompt), HumanMessage("Give your verdict as JSON.")]
         try:
-            verdict = self.model.structured(messages, SCORE_SCHEMA, max_tokens=160, purpose=purpose)
+            text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=120, purpose=purpose)
+            try:
+                verdict = parse_json_object(text, self.model.name)
+            except ModelError:
+                # The score comes first, so a reason cut off by the token limit still leaves it.
+                match = _SCORE.search(text)
+                if match is None:
+                    raise
+                verdict = {"score": match.group(1), "reason": text[match.end() :].strip(' ,"}')[:200]}
             score = max(0, min(10, int(verdict["score"])))
             reason = str(verdict.get("reason", "")).strip()
         except (ModelError, KeyError, TypeError, ValueError) as exc:

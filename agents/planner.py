@@ -80,17 +80,22 @@ class Planner:
             data_range=self.data_range,
         )
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
-        plan, report = self._generate(goal, messages, frozenset(finished), used_ids)
+        plan, report = self._generate(goal, messages, frozenset(finished), used_ids, self.schema)
         return drop_repeated_work(plan, {tid: o.task for tid, o in finished.items()}, report), report
 
     def _generate(
-        self, goal: str, messages: list[BaseMessage], known_ids: frozenset[str], reserved_ids: set[str]
+        self,
+        goal: str,
+        messages: list[BaseMessage],
+        known_ids: frozenset[str],
+        reserved_ids: set[str],
+        schema: dict[str, Any],
     ) -> tuple[Plan, ValidationReport]:
         last_problem = ""
         best: tuple[Plan, ValidationReport] | None = None
         for _attempt in range(self.attempts):
             try:
-                raw = self.model.structured(messages, self.schema, max_tokens=1200, purpose="plan")
+                raw = self.model.structured(messages, schema, max_tokens=1200, purpose="plan")
                 draft = Plan(goal=goal, tasks=_tasks(raw))
                 plan, report = validate_plan(
                     draft, self.registry, known_ids=known_ids, reserved_ids=reserved_ids

@@ -370,7 +370,7 @@ def _simplify(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return out or {"type": "string"}
 
 
-def plan_json_schema(registry: ToolRegistry, *, max_tasks: int = 8) -> dict[str, Any]:
+def plan_json_schema(registry: ToolRegistry, *, max_tasks: int = 8, min_tasks: int = 1) -> dict[str, Any]:
     """JSON schema for constrained decoding of a plan: one branch per tool, so the
     department matches the tool and the arguments match the tool's schema."""
     branches = []
@@ -393,7 +393,12 @@ def plan_json_schema(registry: ToolRegistry, *, max_tasks: int = 8) -> dict[str,
     return {
         "type": "object",
         "properties": {
-            "tasks": {"type": "array", "items": {"anyOf": branches}, "minItems": 1, "maxItems": max_tasks}
+            "tasks": {
+                "type": "array",
+                "items": {"anyOf": branches},
+                "minItems": max(1, min(min_tasks, max_tasks)),
+                "maxItems": max_tasks,
+            }
         },
         "required": ["tasks"],
         "additionalProperties": False,
