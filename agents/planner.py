@@ -58,9 +58,10 @@ class Planner:
         system = render(
             "planner", catalog=self.registry.catalog(), data_range=self.data_range, memory=self.examples
         )
-        return self._generate(
-            goal, [SystemMessage(system), HumanMessage(f"Goal: {goal}")], frozenset(), set()
-        )
+        # A goal with several requested actions needs at least one task per action.
+        schema = plan_json_schema(self.registry, max_tasks=self.max_tasks, min_tasks=len(goal_parts(goal)))
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
+        return self._generate(goal, messages, frozenset(), set(), schema)
 
     def replan(
         self, goal: str, finished: dict[str, TaskOutcome], failed: dict[str, TaskOutcome], used_ids: set[str]
