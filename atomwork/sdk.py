@@ -10,9 +10,9 @@ from typing import Any
 
 from atomwork.engine import Engine
 from atomwork.errors import GoalError
+from atomwork.home import atomwork_home
 from atomwork.memory import PlanMemory
 from atomwork.models import ChatModel, load_model
-from atomwork.models.embedded import atomwork_home
 from atomwork.plan import Plan
 from atomwork.result import Event, RunResult
 from atomwork.tools.departments import build_department_tools

@@ -31,6 +31,8 @@ from typing import Any, Literal
 import duckdb
 from atomwork.tools.base import Table, ToolError
 
+from atomwork.home import atomwork_home
+
 __all__ = [
     "DEFAULT_ROW_LIMIT",
     "SCHEMA_VERSION",
@@ -61,10 +63,6 @@ class WarehouseError(ToolError):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def atomwork_home() -> Path:
-    return Path(os.environ.get("ATOMWORK_HOME", Path.home() / ".cache" / "atomwork")).expanduser()
 
 
 def default_warehouse_path() -> Path:

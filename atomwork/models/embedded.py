@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from atomwork.errors import ConfigError
+from atomwork.home import atomwork_home
 
 
 class EmbeddedModelSpec(BaseModel):
@@ -34,10 +35,6 @@ QWEN_05B = EmbeddedModelSpec(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     size=491_400_064,
 )
-
-
-def atomwork_home() -> Path:
-    return Path(os.environ.get("ATOMWORK_HOME", Path.home() / ".cache" / "atomwork")).expanduser()
 
 
 def _chunk_paths(spec: EmbeddedModelSpec) -> list[Path]:
