@@ -23,7 +23,7 @@ from langgraph.graph import END, START, StateGraph
 from atomwork.agents.evaluator import Evaluator
 from atomwork.agents.planner import Planner
 from atomwork.agents.specialist import Specialist, describe_result
-from atomwork.errors import AtomworkError, ConfigError, PlanError
+from atomwork.errors import AtomworkError, ConfigError
 from atomwork.executor import execute
 from atomwork.models.base import ChatModel
 from atomwork.plan import Plan
@@ -260,4 +260,4 @@ def _final_answer_outcome(state: RunState) -> TaskOutcome:
     )
 
 
-__all__ = ["Engine", "PlanError", "RunState"]
+__all__ = ["Engine", "RunState"]
