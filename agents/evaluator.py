@@ -115,7 +115,7 @@ class Evaluator:
     def _score(self, prompt: str, *, purpose: str) -> Evaluation:
         messages = [SystemMessage(prompt), HumanMessage("Give your verdict as JSON.")]
         try:
-            text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=120, purpose=purpose)
+            text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=200, purpose=purpose)
             try:
                 verdict = parse_json_object(text, self.model.name)
             except ModelError:

@@ -69,3 +69,47 @@ def test_missing_chunk_package_names_the_pip_package(tmp_path):
     )
     with pytest.raises(ConfigError, match="pip install no-such-chunk-pkg"):
         ensure_embedded_model(bad, home=tmp_path)
+
+
+class _Raises:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def invoke(self, messages):
+        raise self.exc
+
+
+def test_truncated_structured_output_returns_partial_text_and_other_failures_are_model_errors():
+    import openai
+    from openai.types.chat import ChatCompletion
+
+    completion = ChatCompletion.model_validate(
+        {
+            "id": "x",
+            "created": 0,
+            "model": "m",
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "length",
+                    "message": {"role": "assistant", "content": '{"score": 7, "reason": "cut o'},
+                }
+            ],
+        }
+    )
+    model = OpenAICompatModel("http://127.0.0.1:9/v1", model="m")
+    message = model._invoke(_Raises(openai.LengthFinishReasonError(completion=completion)), [], "score")
+    assert message.content == '{"score": 7, "reason": "cut o'
+    with pytest.raises(ModelError, match="failed during score"):
+        model._invoke(_Raises(openai.OpenAIError("boom")), [], "score")
+
+
+def test_evaluator_reads_the_score_from_a_truncated_verdict():
+    from atomwork.agents.evaluator import Evaluator
+
+    from atomwork.models import ScriptedModel
+
+    evaluator = Evaluator(ScriptedModel({"score_final": ['{"score": 8, "reason": "good but cut o']}))
+    verdict = evaluator._score("judge this", purpose="score_final")
+    assert verdict.passed and verdict.score == 0.8

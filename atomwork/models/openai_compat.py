@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_openai import ChatOpenAI
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -102,11 +102,17 @@ class OpenAICompatModel(ChatModel):
                 return runnable.invoke(list(messages))
             except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
                 raise _Transient(str(exc)) from exc
+            except openai.LengthFinishReasonError as exc:
+                # Structured output cut off by max_tokens: hand back the partial text; the caller
+                # decides (the evaluator can still read a leading score, the planner retries).
+                return AIMessage(content=exc.completion.choices[0].message.content or "")
             except openai.APIStatusError as exc:
                 raise ModelError(
                     f"model endpoint {self.base_url} rejected the {purpose} request: "
                     f"HTTP {exc.status_code} {exc.message}"
                 ) from exc
+            except openai.OpenAIError as exc:
+                raise ModelError(f"model endpoint {self.base_url} failed during {purpose}: {exc}") from exc
 
         return self._call(go)
 
