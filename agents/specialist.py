@@ -70,7 +70,7 @@ class Specialist:
         """Ask the model for the arguments the plan left out (or got wrong)."""
         schema = arg_schema_for_planner(tool.json_schema())
         fixed = {k: v for k, v in given.items() if k in schema["properties"] and _is_scalar(v)}
-        bad = [k for k in given if not _valid_field(tool, k, given[k])]
+        bad = [k for k in given if not tool.accepts(k, given[k])]
         wanted = sorted(set(missing) | set(bad))
         # Only ask for what is missing; fixed (valid) arguments are kept as planned.
         ask: dict[str, Any] = {
@@ -121,19 +121,6 @@ def _valid(tool: Tool, args: dict[str, Any]) -> bool:
     try:
         tool.validate_args(args)
     except ToolError:
-        return False
-    return True
-
-
-def _valid_field(tool: Tool, name: str, value: Any) -> bool:
-    field = tool.args_model.model_fields.get(name)
-    if field is None:
-        return False
-    from pydantic import TypeAdapter, ValidationError
-
-    try:
-        TypeAdapter(field.annotation).validate_python(value)
-    except ValidationError:
         return False
     return True
 

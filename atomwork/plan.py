@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from atomwork.errors import PlanError
 from atomwork.tools.base import DEPARTMENTS
@@ -229,9 +229,7 @@ def _repair_args(task: AtomicTask, registry: ToolRegistry, report: ValidationRep
         value = task.args[name]
         if any(True for _ in iter_refs(value)):
             continue  # checked with the dependencies, typed when resolved
-        try:
-            TypeAdapter(fields[name].annotation).validate_python(value)
-        except ValidationError:
+        if not tool.accepts(name, value):
             report.repairs.append(f"task {task.id}: dropped invalid value {value!r} for {tool.name}.{name}")
             del task.args[name]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from atomwork.errors import ToolError
 
@@ -91,6 +91,17 @@ class Tool(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc']) or 'args'}: {err['msg']}" for err in exc.errors()
             )
             raise ToolError(f"bad arguments for tool {self.name!r}: {problems}") from exc
+
+    def accepts(self, name: str, value: Any) -> bool:
+        """Whether the tool takes argument ``name`` and ``value`` fits its type."""
+        field = self.args_model.model_fields.get(name)
+        if field is None:
+            return False
+        try:
+            TypeAdapter(field.annotation or Any).validate_python(value)
+        except ValidationError:
+            return False
+        return True
 
     def missing_required(self, args: dict[str, Any]) -> list[str]:
         """Names of required arguments absent from ``args``."""

@@ -318,6 +318,11 @@ class _Departments:
     def region(self, value: str | None) -> str | None:
         return self.choose(value, "region", "r_name", "region")
 
+    def label_months(self, table: Table) -> None:
+        """Rewrite the first column (``YYYY-MM``) with :meth:`month_label`, in place."""
+        for row in table.rows:
+            row[0] = self.month_label(str(row[0]))
+
     def month_label(self, month: str) -> str:
         """``YYYY-MM``, marked partial when the data covers only part of that month."""
         first = date.fromisoformat(f"{month}-01")
@@ -412,8 +417,7 @@ class _Departments:
             f"GROUP BY ALL ORDER BY month, region",
             [start, end],
         )
-        for row in table.rows:
-            row[0] = self.month_label(str(row[0]))
+        self.label_months(table)
         when = self.span(start, end, label)
         if not table.rows:
             return ToolResult(summary=f"No sales in {when}.", table=table)
@@ -536,8 +540,7 @@ class _Departments:
         )
         when = self.span(start, end, label)
         if key == "month":
-            for row in table.rows:
-                row[0] = self.month_label(str(row[0]))
+            self.label_months(table)
         if not table.rows:
             return ToolResult(summary=f"No budget{self.region_note(reg)} for {when}.", table=table)
         revenue = sum(r[1] for r in table.rows)
@@ -712,8 +715,7 @@ class _Departments:
         )
         when = self.span(start, end, label)
         if group_by == "month":
-            for row in table.rows:
-                row[0] = self.month_label(str(row[0]))
+            self.label_months(table)
         if not table.rows:
             return ToolResult(summary=f"No support tickets opened in {when}.", table=table)
         total = sum(r[1] for r in table.rows)
