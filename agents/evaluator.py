@@ -10,14 +10,16 @@ import json
 import re
 from typing import Any
 
+from atomwork.agents.answer_checks import question_years
+from atomwork.agents.answerer import untraced_figures
+from atomwork.agents.specialist import describe_result
 from atomwork.prompts import render
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.errors import ConfigError, ModelError
+from atomwork.figures import degenerate, figures, format_number, matches
 from atomwork.models.base import ChatModel, parse_json_object
 from atomwork.result import Evaluation, TaskOutcome, TaskStatus
-
-from .specialist import describe_result
 
 SCORE_SCHEMA: dict[str, Any] = {
     "title": "Score",
@@ -31,7 +33,6 @@ SCORE_SCHEMA: dict[str, Any] = {
 }
 
 _SCORE = re.compile(r'"score"\s*:\s*(\d+)')
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def task_checks(outcome: TaskOutcome) -> list[str]:
@@ -49,47 +50,75 @@ def task_checks(outcome: TaskOutcome) -> list[str]:
         if table.rows and any(len(row) != len(table.columns) for row in table.rows):
             failed.append("result table rows do not match its columns")
     sources = result.data.get("sources")
-    if isinstance(sources, str):
+    if isinstance(sources, str):  # model-written text over the given facts
         failed.extend(grounding_check(result.summary, sources))
+        failed.extend(degenerate(result.summary))
     return failed
 
 
 def grounding_check(text: str, sources: str) -> list[str]:
-    """Figures cited in generated text should come from the source facts.
+    """Every figure cited in generated text must come from the source facts.
 
-    Fails when more than half of the multi-digit figures in ``text`` appear nowhere
-    in ``sources`` (commas ignored), which catches invented numbers.
-    """
-    source_digits = {_digits(m) for m in _NUMBER.findall(sources)}
-    cited = [_digits(m) for m in _NUMBER.findall(text) if len(_digits(m).replace(".", "")) >= 3]
-    if not cited:
-        return []
-    ungrounded = [n for n in cited if not any(n in s or s.startswith(n) for s in source_digits)]
-    if len(ungrounded) * 2 > len(cited):
+    A figure matches a source figure when equal or a correct rounding of it ("$1.23M" for
+    1,234,567); years and small integers (list numbering) are not counted."""
+    known = [f.value for f in figures(sources)]
+    ungrounded = []
+    for shown in figures(text):
+        if abs(shown.value) < 10 and float(shown.value).is_integer():
+            continue
+        if float(shown.value).is_integer() and 1900 <= shown.value <= 2100 and shown.value in known:
+            continue
+        if not any(matches(shown, value) for value in known):
+            ungrounded.append(format_number(shown.value))
+    if ungrounded:
         return [f"figures not found in the source data: {', '.join(ungrounded[:5])}"]
     return []
 
 
-def _digits(number: str) -> str:
-    return number.replace(",", "")
+def coverage_check(goal: str, outcomes: dict[str, TaskOutcome]) -> list[str]:
+    """The periods the goal names must be what the passing tasks worked on."""
+    worked_on = " ".join(
+        json.dumps(o.resolved_args or o.task.args, default=str)
+        + " "
+        + (o.result.summary if o.result else "")
+        + " "
+        + (o.result.provenance.sql or "" if o.result and o.result.provenance else "")
+        for o in outcomes.values()
+        if o.ok
+    )
+    return [
+        f"the goal asks about {year}, but no passing task worked on {year}"
+        for year in question_years(goal)
+        if year not in worked_on
+    ]
 
 
 class Evaluator:
     """Scores task outputs and the final answer."""
 
     def __init__(
-        self, model: ChatModel, *, threshold: float = 0.5, score_tasks_with_model: bool = True
+        self,
+        model: ChatModel,
+        *,
+        threshold: float = 0.5,
+        score_tasks_with_model: bool = True,
+        score_final_with_model: bool = True,
     ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ConfigError("threshold must be between 0 and 1")
         self.model = model
         self.threshold = threshold
         self.score_tasks_with_model = score_tasks_with_model
+        self.score_final_with_model = score_final_with_model
 
     def evaluate_task(self, outcome: TaskOutcome, goal: str) -> Evaluation:
         failed = task_checks(outcome)
         if failed:
             return Evaluation(passed=False, score=0.0, checks=failed, reason=failed[0])
+        if outcome.result is not None and outcome.result.provenance is not None:
+            # A model-written result was already cross-checked where it was made; its verdict
+            # (verified or not) decides the stop reason, a model score would add nothing.
+            return Evaluation(passed=True, score=1.0, reason="; ".join(outcome.result.provenance.notes))
         if not self.score_tasks_with_model:
             return Evaluation(passed=True, score=1.0, reason="programmatic checks passed")
         prompt = render(
@@ -103,13 +132,24 @@ class Evaluator:
         return self._score(prompt, purpose="score")
 
     def evaluate_final(self, goal: str, answer: str, outcomes: dict[str, TaskOutcome]) -> Evaluation:
+        """Programmatic checks of the answer (not empty, not degenerate, every figure traced to a
+        passing task, the goal's periods covered), then, if enabled, a model score."""
         failed = []
         if not answer.strip():
             failed.append("empty final answer")
         if not any(o.status == TaskStatus.DONE for o in outcomes.values()):
             failed.append("no task completed")
+        passing = [o for o in outcomes.values() if o.ok]
+        if answer.strip() and passing:
+            failed.extend(degenerate(answer))
+            untraced = untraced_figures(answer, passing, goal)
+            if untraced:
+                failed.append(f"figures not found in any passing task's output: {', '.join(untraced[:5])}")
+            failed.extend(coverage_check(goal, outcomes))
         if failed:
             return Evaluation(passed=False, score=0.0, checks=failed, reason=failed[0])
+        if not self.score_final_with_model:
+            return Evaluation(passed=True, score=1.0, reason="programmatic checks passed")
         return self._score(render("evaluate_final", goal=goal, answer=answer), purpose="score_final")
 
     def _score(self, prompt: str, *, purpose: str) -> Evaluation:

@@ -55,9 +55,11 @@ class Specialist:
         except AtomworkError as exc:
             outcome.status = TaskStatus.FAILED
             outcome.error = str(exc)
+            outcome.error_type = type(exc).__name__
         except Exception as exc:  # a bug in a tool must not lose the rest of the run
             outcome.status = TaskStatus.FAILED
             outcome.error = f"{type(exc).__name__}: {exc}"
+            outcome.error_type = type(exc).__name__
         outcome.finished_at = now()
         return outcome
 

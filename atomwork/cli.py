@@ -20,7 +20,7 @@ from rich.text import Text
 
 from atomwork.errors import AtomworkError
 from atomwork.plan import AtomicTask
-from atomwork.result import Event, EventKind, RunResult, TaskStatus
+from atomwork.result import Event, EventKind, RunResult, StopReason, TaskStatus
 from atomwork.sdk import Atomwork, check_goal
 
 STYLE = {
@@ -86,8 +86,24 @@ class PlanView:
             return Group(table, log)
 
 
+VERDICT = {
+    StopReason.COMPLETED: ("green", "completed: every check held"),
+    StopReason.UNVERIFIED: (
+        "yellow",
+        "NOT VERIFIED: an answer was found, but nothing could confirm it; check the figures first",
+    ),
+    StopReason.REPLAN_BUDGET_EXHAUSTED: ("red", "not completed: some work still failed after replanning"),
+    StopReason.NO_PROGRESS: ("red", "not completed: the planner found no new way to make progress"),
+}
+
+
+def verdict(result: RunResult) -> tuple[str, str]:
+    """The stop reason in plain words, with the colour to show it in."""
+    return VERDICT.get(result.stop_reason, ("red", str(result.stop_reason)))
+
+
 def print_result(console: Console, result: RunResult) -> None:
-    style = "green" if result.ok else "yellow"
+    style, words = verdict(result)
     console.print(Panel(Markdown(result.answer or "_no answer_"), title="Answer", border_style=style))
     for task_id, table in result.tables.items():
         outcome = result.outcomes[task_id]
@@ -98,6 +114,10 @@ def print_result(console: Console, result: RunResult) -> None:
             for row in table.rows[:15]:
                 view.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
             console.print(view)
+        provenance = outcome.result.provenance if outcome.result else None
+        if provenance is not None and provenance.sql:
+            console.print(Text(f"{task_id} SQL: {provenance.sql}", style="dim"))
+    console.print(Text(words, style=f"bold {style}"))
     final = result.final_evaluation
     score = f"{final.score:.1f}" if final else "n/a"
     console.print(

@@ -17,17 +17,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 
+from atomwork.agents.answerer import Answerer
 from atomwork.agents.evaluator import Evaluator
 from atomwork.agents.planner import Planner
-from atomwork.agents.specialist import Specialist, describe_result
-from atomwork.errors import AtomworkError, ConfigError
+from atomwork.agents.router import is_single_question
+from atomwork.agents.specialist import Specialist
+from atomwork.agents.sql_analyst import ASK_TOOL
+from atomwork.errors import AtomworkError, ConfigError, ModelError
 from atomwork.executor import execute
 from atomwork.models.base import ChatModel
-from atomwork.plan import Plan
-from atomwork.prompts import render
+from atomwork.plan import AtomicTask, Plan, ValidationReport
 from atomwork.result import (
     Evaluation,
     Event,
@@ -67,6 +68,9 @@ class Engine:
         max_workers: int = 4,
         threshold: float = 0.5,
         score_tasks_with_model: bool = True,
+        score_final_with_model: bool = True,
+        answer_with_model: bool = True,
+        single_question_fast_path: bool = True,
         planner_examples: str = "",
         on_event: Callable[[Event], None] | None = None,
     ) -> None:
@@ -77,7 +81,14 @@ class Engine:
         self.max_replans = max_replans
         self.max_workers = max_workers
         self.planner = Planner(model, registry, data_range=data_range, examples=planner_examples)
-        self.evaluator = Evaluator(model, threshold=threshold, score_tasks_with_model=score_tasks_with_model)
+        self.evaluator = Evaluator(
+            model,
+            threshold=threshold,
+            score_tasks_with_model=score_tasks_with_model,
+            score_final_with_model=score_final_with_model,
+        )
+        self.answerer = Answerer(model, use_model=answer_with_model)
+        self.fast_path = single_question_fast_path
         self.specialists = {
             dept: Specialist(dept, registry.for_department(dept), model, data_range=data_range)
             for dept in registry.departments()
@@ -109,7 +120,7 @@ class Engine:
         return graph.compile()
 
     def _plan(self, state: RunState) -> RunState:
-        plan, report = self.planner.plan(state["goal"])
+        plan, report = self._direct_plan(state["goal"]) or self.planner.plan(state["goal"])
         self.emit(
             Event(
                 kind=EventKind.PLANNED,
@@ -125,6 +136,19 @@ class Engine:
             "outcomes": {},
         }
 
+    def _direct_plan(self, goal: str) -> tuple[Plan, ValidationReport] | None:
+        """A single question becomes one SQL task with no planner call."""
+        if not self.fast_path or ASK_TOOL not in self.registry or not is_single_question(goal):
+            return None
+        task = AtomicTask(
+            id="t1",
+            department=self.registry.get(ASK_TOOL).department,
+            tool=ASK_TOOL,
+            args={"question": goal},
+            success_criteria="the figures that answer the question, verified",
+        )
+        return Plan(goal=goal, tasks=[task]), ValidationReport()
+
     def _execute(self, state: RunState) -> RunState:
         new = execute(
             state["plan"],
@@ -136,7 +160,17 @@ class Engine:
             emit=self.emit,
             max_workers=self.max_workers,
         )
-        return {"outcomes": {**state["outcomes"], **new}}
+        merged = {**state["outcomes"], **new}
+        failed = [o for o in new.values() if o.status == TaskStatus.FAILED]
+        if (
+            failed
+            and not any(o.ok for o in merged.values())
+            and all(o.error_type == "ModelError" for o in failed)
+        ):
+            # Nothing was computed and the model itself is unusable: replanning with the same model
+            # cannot help, so say so plainly instead of reporting a failed plan.
+            raise ModelError(failed[0].error or "the model failed")
+        return {"outcomes": merged}
 
     def _unresolved(self, state: RunState) -> dict[str, TaskOutcome]:
         """Tasks of the latest round that did not pass."""
@@ -184,6 +218,11 @@ class Engine:
         outcomes = state["outcomes"]
         answer = self._compose_answer(state["goal"], outcomes)
         final = self.evaluator.evaluate_final(state["goal"], answer, outcomes)
+        unverified = _unverified(outcomes)
+        if unverified and "Not verified" not in answer:
+            answer += (
+                "\n\nNot verified: the figures of " + ", ".join(unverified) + " could not be cross-checked."
+            )
         self.emit(Event(kind=EventKind.TASK_EVALUATED, message=f"final answer score {final.score:.1f}"))
         update: RunState = {"answer": answer, "final_evaluation": final}
         if state.get("stop_reason") == StopReason.NO_PROGRESS:
@@ -197,6 +236,8 @@ class Engine:
                 )
             else:
                 update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
+        elif unverified:
+            update["stop_reason"] = StopReason.UNVERIFIED
         else:
             update["stop_reason"] = StopReason.COMPLETED
         return update
@@ -205,23 +246,19 @@ class Engine:
         return "replan" if state.get("final_feedback") and state.get("stop_reason") is None else END
 
     def _compose_answer(self, goal: str, outcomes: dict[str, TaskOutcome]) -> str:
-        """The final answer: the latest passing report, else a model-written answer from the results."""
-        good = [(tid, o) for tid, o in outcomes.items() if o.ok and o.result is not None]
-        reports = [o for _, o in good if self.registry.get(o.task.tool).department == "reporting"]
-        if reports:
-            return reports[-1].result.summary if reports[-1].result else ""
-        if not good:
-            return ""
-        facts = "\n\n".join(describe_result(tid, o) for tid, o in good)
-        try:
-            return self.model.complete(
-                [SystemMessage(render("answer", goal=goal, facts=facts)), HumanMessage("Answer now.")],
-                max_tokens=400,
-                purpose="answer",
-            ).strip()
-        except AtomworkError as exc:
-            # Keep every result even when the model fails at the last step.
-            return f"(the model could not write the answer: {exc})\n\n{facts}"
+        """The latest passing report, else the grounded answer built from passing results."""
+        good = {tid: o for tid, o in outcomes.items() if o.ok and o.result is not None}
+        reports = [o for o in good.values() if self.registry.get(o.task.tool).department == "reporting"]
+        sources = {tid: o for tid, o in good.items() if o not in reports}
+        composed = self.answerer.compose(goal, sources, reports[-1] if reports else None)
+        if composed.rejected:
+            self.emit(
+                Event(
+                    kind=EventKind.TASK_EVALUATED,
+                    message="model answer replaced: " + "; ".join(composed.rejected),
+                )
+            )
+        return composed.text
 
     # -- entry point ----------------------------------------------------------------------
     def run(self, goal: str, *, run_id: str | None = None) -> RunResult:
@@ -250,10 +287,20 @@ class Engine:
         )
 
 
+def _unverified(outcomes: dict[str, TaskOutcome]) -> list[str]:
+    """Passing tasks whose model-written result could not be verified."""
+    return [
+        task_id
+        for task_id, o in outcomes.items()
+        if o.ok
+        and o.result is not None
+        and o.result.provenance is not None
+        and not o.result.provenance.verified
+    ]
+
+
 def _final_answer_outcome(state: RunState) -> TaskOutcome:
     """A pseudo outcome telling the replanner why the final answer failed."""
-    from atomwork.plan import AtomicTask
-
     task = AtomicTask(id="final_answer", department="reporting", tool="final answer", args={})
     return TaskOutcome(
         task=task, status=TaskStatus.FAILED, error=f"final answer rejected: {state.get('final_feedback', '')}"

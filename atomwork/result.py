@@ -40,6 +40,8 @@ class TaskOutcome(BaseModel):
     status: TaskStatus = TaskStatus.PENDING
     result: ToolResult | None = None
     error: str | None = None
+    error_type: str | None = None
+    """Class name of the error that failed the task (``ModelError``, ``ToolError``, ...)."""
     resolved_args: dict[str, Any] = Field(default_factory=dict)
     used_model: bool = False
     """True when the specialist asked the model for arguments (or the tool itself used it)."""
@@ -56,11 +58,13 @@ class TaskOutcome(BaseModel):
 
 class StopReason(StrEnum):
     COMPLETED = "completed"
-    """Every task and the final answer passed evaluation."""
+    """Every task and the final answer passed evaluation, and every model-written result was verified."""
     REPLAN_BUDGET_EXHAUSTED = "replan_budget_exhausted"
     """Work still failed evaluation after the allowed number of replans."""
     NO_PROGRESS = "no_progress"
     """The replanner could not propose any new runnable task."""
+    UNVERIFIED = "unverified"
+    """An answer was produced, but nothing could verify it: treat its figures with caution."""
 
 
 class EventKind(StrEnum):

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from atomwork.agents.sql_analyst import sql_tool
 from atomwork.engine import Engine
 from atomwork.errors import GoalError
 from atomwork.home import atomwork_home
@@ -50,13 +51,22 @@ class Atomwork:
         max_replans: int = 2,
         max_workers: int = 4,
         threshold: float = 0.5,
-        score_tasks_with_model: bool = True,
+        score_tasks_with_model: bool = False,
+        score_final_with_model: bool = False,
+        answer_with_model: bool = True,
+        verify_sql: bool = True,
         save_runs: bool = True,
         memory: bool | str | Path = True,
     ) -> None:
         registry_departments = list(departments) if departments is not None else None
         self.warehouse = warehouse if isinstance(warehouse, Warehouse) else Warehouse.open(warehouse)
-        registry = ToolRegistry([*build_department_tools(self.warehouse), *reporting_tools()])
+        registry = ToolRegistry(
+            [
+                *build_department_tools(self.warehouse),
+                sql_tool(self.warehouse, verify=verify_sql),
+                *reporting_tools(),
+            ]
+        )
         if registry_departments is not None:
             registry = registry.restricted_to(registry_departments)
         self.registry = registry
@@ -65,6 +75,8 @@ class Atomwork:
         self.max_workers = max_workers
         self.threshold = threshold
         self.score_tasks_with_model = score_tasks_with_model
+        self.score_final_with_model = score_final_with_model
+        self.answer_with_model = answer_with_model
         self.save_runs = save_runs
         self.memory: PlanMemory | None = None
         if memory is not False:
@@ -85,6 +97,8 @@ class Atomwork:
             max_workers=self.max_workers,
             threshold=self.threshold,
             score_tasks_with_model=self.score_tasks_with_model,
+            score_final_with_model=self.score_final_with_model,
+            answer_with_model=self.answer_with_model,
             planner_examples=self.memory.examples(text) if self.memory is not None else "",
             on_event=on_event,
         )

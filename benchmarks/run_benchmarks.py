@@ -1,41 +1,83 @@
 """Benchmarks: print figures, assert nothing.
 
-    scripts/dev.sh bench [--model SPEC]
+    scripts/dev.sh bench [--model SPEC ...] [--systems atomwork,text2sql,react] [--dataset demo|tpch|crm]
+                         [--level fact|grouped|multi] [--limit N] [--ids a,b] [--planning] [--evaluator]
 
-- model load time and planner latency / tokens per second on the chosen model
-- the planning-quality suite (atomwork.evals): tool recall, stop reasons, scores, seconds per goal
+The answer-accuracy benchmark runs each system (atomwork, single-shot text-to-SQL, LangGraph ReAct) on
+the eval questions, each model loaded once and shared by all systems, and scores every answer against
+the question's hand-written SQL. Tables are printed and a JSON record is saved under
+benchmarks/results/. ``--planning`` adds the older planning-quality suite (tool recall, stop reasons)
+and a plain-completion speed figure; ``--evaluator`` the evaluator's precision/recall on a labeled set.
+``--systems none`` skips the accuracy benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from atomwork.evals import run_suite
+from atomwork.evals.bench import AtomworkSystem, BenchReport, CaseRecord, System, run_bench
+from atomwork.evals.cases import DatasetName, EvalCase, Level
+from atomwork.evals.report import print_reports, save_report
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from atomwork.sdk import Atomwork
+from atomwork.models import ChatModel, load_model
+
+SYSTEMS = ("atomwork", "text2sql", "react")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default=None)
-    args = parser.parse_args()
+def build_systems(names: list[str], model: ChatModel) -> list[System]:
+    from atomwork.evals.baselines import ReactSystem, TextToSqlSystem
 
-    start = time.perf_counter()
-    session = Atomwork(model=args.model, save_runs=False, memory=False)
-    print(f"session start (model load + warehouse open): {time.perf_counter() - start:.2f}s")
+    makers: dict[str, Callable[[], System]] = {
+        "atomwork": lambda: AtomworkSystem.for_model(model),
+        "text2sql": lambda: TextToSqlSystem(model),
+        "react": lambda: ReactSystem(model),
+    }
+    return [makers[name]() for name in names]
+
+
+def parse_systems(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [n for n in names if n not in SYSTEMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown system(s) {', '.join(unknown)}; pick from {SYSTEMS}")
+    return names
+
+
+def progress(record: CaseRecord) -> None:
+    mark = "right" if record.correct else "WRONG"
+    print(
+        f"  [{record.system}] {record.case_id}: {mark}, {record.stop_reason or 'error'}, "
+        f"{record.seconds:.1f}s, {record.calls} calls"
+        + (f" [error: {record.error[:120]}]" if record.error else ""),
+        flush=True,
+    )
+
+
+def planning_figures(model: ChatModel) -> None:
+    """The older figures: plain completion speed and the planning-quality suite on the demo warehouse."""
+    from atomwork.evals import run_suite
+
+    from atomwork.sdk import Atomwork
 
     prompt = [SystemMessage("Reply with a short sentence."), HumanMessage("Say hello to the sales team.")]
     start = time.perf_counter()
-    text = session.model.complete(prompt, max_tokens=64, purpose="bench")
+    text = model.complete(prompt, max_tokens=64, purpose="bench")
     seconds = time.perf_counter() - start
     words = len(text.split())
-    print(f"plain completion: {seconds:.2f}s for ~{words} words ({words / seconds:.1f} words/s)")
-
-    report = run_suite(session)
-    print(f"\nplanning suite on {report.model}:")
+    print(f"\nplain completion: {seconds:.2f}s for ~{words} words ({words / max(seconds, 1e-9):.1f} words/s)")
+    session = Atomwork(model=model, save_runs=False, memory=False)
+    try:
+        report = run_suite(session)
+    finally:
+        session.warehouse.close()  # not session.close(): the model is shared
+    print(f"planning suite on {report.model}:")
     for case in report.cases:
         print(
             f"  {case.seconds:6.1f}s recall={case.tool_recall:.2f} stop={case.stop_reason or 'error'} "
@@ -43,10 +85,77 @@ def main() -> None:
             + (f" [error: {case.error}]" if case.error else "")
         )
     print(f"mean tool recall: {report.mean_recall:.2f}; completed: {report.completed}/{len(report.cases)}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MiB")
-    session.close()
+
+
+def evaluator_figures(model: ChatModel) -> None:
+    try:
+        from atomwork.evals.labeled import evaluate_labeled
+    except ImportError:
+        print("\nevaluator figures skipped: atomwork.evals.labeled.evaluate_labeled is not available")
+        return
+    figures = evaluate_labeled(model)
+    print(f"\nevaluator on the labeled set ({model.name}):")
+    for key, value in figures.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"  {key}: {shown}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="model spec (repeatable); default $ATOMWORK_MODEL or embedded",
+    )
+    parser.add_argument("--systems", type=parse_systems, default=list(SYSTEMS), help="comma-separated")
+    parser.add_argument("--dataset", choices=[d.value for d in DatasetName])
+    parser.add_argument("--level", choices=[lv.value for lv in Level])
+    parser.add_argument("--limit", type=int, help="at most N questions")
+    parser.add_argument("--ids", help="comma-separated case ids")
+    parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
+    parser.add_argument("--planning", action="store_true", help="also the planning-quality suite")
+    parser.add_argument("--evaluator", action="store_true", help="also evaluator precision/recall")
+    args = parser.parse_args(argv)
+
+    if not (args.systems or args.planning or args.evaluator):
+        print("nothing to run: --systems none without --planning or --evaluator", file=sys.stderr)
+        return 2
+    cases: list[EvalCase] = []
+    if args.systems:
+        from atomwork.evals.datasets import select_cases
+
+        ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
+        cases = select_cases(dataset=args.dataset, level=args.level, limit=args.limit, ids=ids)
+        if not cases:
+            print("no eval cases match the filters", file=sys.stderr)
+            return 2
+        print(f"{len(cases)} question(s); systems: {', '.join(args.systems)}", flush=True)
+
+    reports: list[BenchReport] = []
+    for spec in args.model or [None]:
+        start = time.perf_counter()
+        model = load_model(spec)  # once per process and spec, shared by every system
+        print(f"\nmodel {model.name} loaded in {time.perf_counter() - start:.1f}s", flush=True)
+        try:
+            if args.systems:
+                report = run_bench(build_systems(args.systems, model), cases, model, on_record=progress)
+                print_reports([report])
+                print(f"saved {save_report(report, args.out)}")
+                reports.append(report)
+            if args.planning:
+                planning_figures(model)
+            if args.evaluator:
+                evaluator_figures(model)
+        finally:
+            model.close()
+    if len(reports) > 1:
+        print("\nall models:")
+        print_reports(reports)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -3,7 +3,10 @@
 #   scripts/dev.sh run "GOAL" [atomwork run options]   main job on the embedded model
 #   scripts/dev.sh chat                                 interactive REPL
 #   scripts/dev.sh test [pytest args]                   lint, type-check and the whole test suite
-#   scripts/dev.sh bench                                benchmarks (figures printed, nothing asserted)
+#   scripts/dev.sh bench [--model SPEC ...] [--systems atomwork,text2sql,react] [--dataset demo|tpch|crm]
+#                  [--level fact|grouped|multi] [--limit N] [--ids a,b] [--planning] [--evaluator]
+#                                                       answer-accuracy benchmark vs. baselines (figures
+#                                                       printed and saved, nothing asserted)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -42,7 +45,7 @@ case "$cmd" in
         exec .venv/bin/python benchmarks/run_benchmarks.py "$@"
         ;;
     *)
-        echo "usage: scripts/dev.sh run \"GOAL\" | chat | test [pytest args] | bench" >&2
+        echo "usage: scripts/dev.sh run \"GOAL\" | chat | test [pytest args] | bench [--help]" >&2
         exit 2
         ;;
 esac

@@ -35,14 +35,16 @@ def test_sdk_run_with_scripted_model_on_real_warehouse(warehouse, atomwork_home)
     model = ScriptedModel(
         {"plan": [plan], "score": [good], "score_final": [good], "answer": ["Revenue shown."]}
     )
-    result = atomwork.run("Revenue by region for 1997", model=model, warehouse=warehouse)
+    # An analysis goes through the planner (a plain question would go straight to SQL).
+    goal = "Analyze revenue by region for 1997"
+    result = atomwork.run(goal, model=model, warehouse=warehouse)
     assert result.stop_reason == StopReason.COMPLETED
     table = result.tables["t1"]
     assert len(table.rows) == 5  # the five TPC-H regions
     assert (atomwork_home / "runs" / f"{result.run_id}.json").exists()
     # the completed plan is remembered and shown to the planner next time
     again = ScriptedModel({"plan": [plan], "score": [good], "score_final": [good], "answer": ["ok"]})
-    atomwork.run("Revenue by region for 1997", model=again, warehouse=warehouse)
+    atomwork.run(goal, model=again, warehouse=warehouse)
     assert "Past goal that worked" in next(c.prompt for c in again.calls if c.purpose == "plan")
 
 

@@ -34,7 +34,7 @@ def test_happy_path_fully_specified_tasks_make_no_model_call():
     eng, model = engine({"plan": [plan], "score": [GOOD], "score_final": [GOOD], "report": [REPORT]}, rec)
     result = eng.run("analyze sales by region, flag the top region, report")
     assert result.stop_reason == StopReason.COMPLETED and result.ok
-    assert result.answer == REPORT
+    assert result.answer.startswith(REPORT) and "Sources: t1 (sales_by_region)" in result.answer
     assert [o.status for o in result.outcomes.values()] == [TaskStatus.DONE] * 3
     assert not result.outcomes["t1"].used_model and not result.outcomes["t2"].used_model
     assert result.outcomes["t3"].used_model
@@ -192,7 +192,7 @@ def test_final_answer_failing_evaluation_triggers_replan():
     )
     result = eng.run("report on sales")
     assert result.stop_reason == StopReason.COMPLETED
-    assert result.answer == REPORT
+    assert result.answer.startswith(REPORT) and "Sources: t1 (sales_by_region)" in result.answer
     assert result.replans == 1
     assert "final answer rejected" in [c.prompt for c in model.calls if c.purpose == "plan"][1]
 

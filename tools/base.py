@@ -8,13 +8,13 @@ Tables travel between tasks, so a later task can reference an earlier table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from atomwork.errors import ToolError
 
-__all__ = ["DEPARTMENTS", "Table", "Tool", "ToolError", "ToolResult"]
+__all__ = ["DEPARTMENTS", "ChoiceSource", "Provenance", "Table", "Tool", "ToolError", "ToolResult"]
 
 DEPARTMENTS: tuple[str, ...] = (
     "sales",
@@ -59,12 +59,52 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+class Attempt(BaseModel):
+    """One query a model wrote for a result, kept so the verifier itself can be measured."""
+
+    sql: str
+    table: Table | None = None
+    error: str | None = None
+    problems: list[str] = Field(default_factory=list)
+
+
+class Provenance(BaseModel):
+    """How a result was obtained, for tools whose output a model wrote (e.g. SQL)."""
+
+    sql: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    verified: bool = False
+    """True when independent checks agree that the result answers the question."""
+    notes: list[str] = Field(default_factory=list)
+    """How it was verified, or why it could not be."""
+
+
 class ToolResult(BaseModel):
     """What a tool returns: a one-paragraph summary and an optional table."""
 
     summary: str
     table: Table | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    provenance: Provenance | None = None
+    """Set by tools whose output depends on a model; None for deterministic tool code."""
+
+
+class ChoiceSource(BaseModel):
+    """Where the allowed values of one tool argument come from, read when a plan is grounded.
+
+    ``column``: the distinct values of ``table.column`` in the warehouse (regions, channels ...);
+    ``period``: the periods the data covers; ``table``: the warehouse's table names;
+    ``output_column``: a column of the table passed in argument ``ref_arg`` (``numeric`` ones only
+    when set), known from the producing tool's ``output_columns``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["column", "period", "table", "output_column"] = "column"
+    table: str = ""
+    column: str = ""
+    ref_arg: str = ""
+    numeric: bool = False
 
 
 class Tool(BaseModel):
@@ -79,6 +119,12 @@ class Tool(BaseModel):
     fn: Callable[..., ToolResult]
     needs_llm: bool = False
     """True when the tool itself calls the model (e.g. drafting text)."""
+    choices: dict[str, ChoiceSource] = Field(default_factory=dict)
+    """Per argument, where its allowed values come from (plan-time grounding)."""
+    output_columns: list[str] = Field(default_factory=list)
+    """Every column the result table can have (all variants); empty when unknown."""
+    numeric_columns: list[str] = Field(default_factory=list)
+    """The numeric ones among ``output_columns``, the most useful first."""
 
     def json_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from atomwork.tools.base import Table, Tool, ToolError, ToolResult
+from atomwork.tools.base import ChoiceSource, Table, Tool, ToolError, ToolResult
 from atomwork.tools.periods import PERIOD_HELP, resolve_period
 from atomwork.tools.warehouse import DEFAULT_ROW_LIMIT, Warehouse
 from pydantic import BaseModel, Field
@@ -108,7 +108,9 @@ class ComparePeriodsArgs(BaseModel):
 
 
 class SqlArgs(BaseModel):
-    sql: str = Field(description="one read-only SELECT statement (DuckDB SQL)")
+    sql: str = Field(
+        description="one read-only SELECT statement (DuckDB SQL)", json_schema_extra={"maxLength": 600}
+    )
 
 
 class DescribeArgs(BaseModel):
@@ -1000,6 +1002,88 @@ _SPECS: tuple[_Spec, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- grounding metadata
+
+_PERIOD = ChoiceSource(kind="period")
+_REGION = ChoiceSource(table="region", column="r_name")
+_CHOICES: dict[type[BaseModel], dict[str, ChoiceSource]] = {
+    PeriodArgs: {"period": _PERIOD},
+    PeriodRegionArgs: {"period": _PERIOD, "region": _REGION},
+    TopCustomersArgs: {"period": _PERIOD, "region": _REGION},
+    ExpensesByMonthArgs: {
+        "period": _PERIOD,
+        "region": _REGION,
+        "category": ChoiceSource(table="expenses", column="category"),
+    },
+    AttritionArgs: {"period": _PERIOD},
+    CampaignArgs: {"period": _PERIOD, "channel": ChoiceSource(table="campaigns", column="channel")},
+    TicketArgs: {"period": _PERIOD},
+    LateShipmentArgs: {"period": _PERIOD},
+    SupplierArgs: {"period": _PERIOD},
+    ComparePeriodsArgs: {"period_a": _PERIOD, "period_b": _PERIOD},
+    DescribeArgs: {"table": ChoiceSource(kind="table")},
+    AnomalyArgs: {
+        "value_column": ChoiceSource(kind="output_column", ref_arg="table", numeric=True),
+        "label_column": ChoiceSource(kind="output_column", ref_arg="table"),
+    },
+}
+"""Per argument model, where each argument's allowed values come from."""
+
+_METRICS = ("revenue", "orders", "expenses", "tickets", "hires", "terminations", "marketing_spend")
+_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sales_by_region": (("region",), ("revenue", "orders", "customers", "avg_order_value", "share_pct")),
+    "sales_by_month": (("month",), ("revenue", "orders", "avg_order_value")),
+    "revenue_by_region_month": (("month", "region"), ("revenue", "orders")),
+    "top_customers": (("customer_key", "customer", "nation", "region"), ("revenue", "orders", "share_pct")),
+    "expenses_by_category": (("category",), ("amount", "share_pct")),
+    "expenses_by_month": (("month",), ("amount",)),
+    "budget_vs_actual": (
+        ("region", "month"),
+        (
+            "revenue",
+            "revenue_budget",
+            "revenue_variance",
+            "revenue_variance_pct",
+            "expenses",
+            "expense_budget",
+            "expense_variance_pct",
+        ),
+    ),
+    "headcount_by_department": (("department",), ("headcount", "hires", "terminations", "avg_salary")),
+    "attrition": (
+        ("department", "region", "quarter"),
+        ("attrition_pct", "terminations", "start_headcount", "end_headcount"),
+    ),
+    "campaign_performance": (
+        ("channel", "region", "campaign_id", "name", "start_date"),
+        (
+            "spend",
+            "leads",
+            "conversions",
+            "cost_per_lead",
+            "cost_per_conversion",
+            "conversion_pct",
+            "campaigns",
+        ),
+    ),
+    "ticket_stats": (
+        ("category", "priority", "region", "month"),
+        ("tickets", "open_tickets", "avg_resolution_hours", "avg_csat"),
+    ),
+    "late_shipments": (("ship_mode", "region", "month"), ("late_pct", "late", "shipments", "avg_days_late")),
+    "supplier_lead_times": (
+        ("supplier_key", "supplier", "nation"),
+        ("avg_lead_days", "avg_transit_days", "late_pct", "shipments"),
+    ),
+    "compare_periods": (
+        ("region",),
+        ("change", "change_pct", *(f"{m}_{side}" for m in _METRICS for side in ("a", "b"))),
+    ),
+    "describe_schema": (("table", "columns", "column", "type"), ("rows",)),
+}
+"""Per tool, the label and numeric columns its table can have (every ``group_by`` variant)."""
+
+
 def build_department_tools(wh: Warehouse) -> list[Tool]:
     """The tools the warehouse's tables support: all of them on the demo warehouse, the
     analysis tools (SQL, schema, anomalies) on any database."""
@@ -1011,7 +1095,17 @@ def build_department_tools(wh: Warehouse) -> list[Tool]:
         if needs and (not dated or not all(t in present for t in needs)):
             continue
         fn: Callable[..., ToolResult] = getattr(departments, name)
+        labels, numeric = _COLUMNS.get(name, ((), ()))
         tools.append(
-            Tool(name=name, department=department, description=description, args_model=args_model, fn=fn)
+            Tool(
+                name=name,
+                department=department,
+                description=description,
+                args_model=args_model,
+                fn=fn,
+                choices=_CHOICES.get(args_model, {}),
+                output_columns=[*labels, *numeric],
+                numeric_columns=list(numeric),
+            )
         )
     return tools

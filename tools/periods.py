@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from atomwork.tools.base import ToolError
 
-__all__ = ["PERIOD_HELP", "resolve_period"]
+__all__ = ["PERIOD_HELP", "is_relative", "period_choices", "previous_period", "resolve_period", "same_period"]
 
 PERIOD_HELP = (
     "a period such as 1997, 1997-Q2, 1997-03, 1997-H1, last_quarter, last_month, last_year, "
@@ -151,3 +151,113 @@ def resolve_period(period: str, today: date, *, earliest: date | None = None) ->
         return _parse_single(text, today, earliest)
     except ValueError:
         raise ToolError(f"unrecognised period {period!r}; use {PERIOD_HELP}") from None
+
+
+RELATIVE_PERIODS: tuple[str, ...] = (
+    "all",
+    "last_year",
+    "last_quarter",
+    "last_month",
+    "this_year",
+    "this_quarter",
+    "this_month",
+    "last_12_months",
+    "last_6_months",
+)
+"""Relative period words offered to the planner (anchored on the latest data date)."""
+
+
+def period_choices(earliest: date, latest: date, *, max_months: int = 120) -> list[str]:
+    """Every period that overlaps the data from ``earliest`` to ``latest`` (both inclusive).
+
+    The relative words first, then years, halves ("1997-H1"), quarters ("1997-Q2") and months
+    ("1997-03"), oldest first. Only the latest ``max_months`` months are listed, so a long history
+    does not make the planner's grammar huge (older months stay reachable through the tools)."""
+    if latest < earliest:
+        earliest, latest = latest, earliest
+    out: list[str] = []
+    for word in RELATIVE_PERIODS:
+        start, end, _ = resolve_period(word, latest, earliest=earliest)
+        if start <= latest and end >= earliest:
+            out.append(word)
+    years = range(earliest.year, latest.year + 1)
+    out += [str(y) for y in years]
+    out += [
+        f"{y}-H{h}" for y in years for h in (1, 2) if _overlaps(date(y, 6 * h - 5, 1), earliest, latest, 6)
+    ]
+    out += [
+        f"{y}-Q{q}"
+        for y in years
+        for q in range(1, 5)
+        if _overlaps(date(y, 3 * q - 2, 1), earliest, latest, 3)
+    ]
+    months = [
+        f"{y}-{m:02d}" for y in years for m in range(1, 13) if _overlaps(date(y, m, 1), earliest, latest, 1)
+    ]
+    out += months[-max_months:] if max_months > 0 else []
+    return out
+
+
+def _overlaps(first: date, earliest: date, latest: date, months: int) -> bool:
+    """Whether the ``months`` long span starting on ``first`` overlaps ``earliest``..``latest``."""
+    last = _add_months(first, months) - timedelta(days=1)
+    return first <= latest and last >= earliest
+
+
+def previous_period(period: str, today: date | None, *, earliest: date | None = None) -> str | None:
+    """The period of the same kind just before ``period``: 1997 -> 1996, 1997-Q1 -> 1996-Q4,
+    1997-H2 -> 1997-H1, 1997-03 -> 1997-02; ``last_quarter`` -> the quarter before it, written
+    explicitly. Other spans (ranges, last_90_days) shift back by their own length. None when
+    ``today`` is needed but unknown, or when the previous period ends before ``earliest``."""
+    if today is None and is_relative(period):
+        return None
+    anchor = today or date.today()  # absolute periods do not depend on it
+    try:
+        start, end, label = resolve_period(period, anchor, earliest=earliest)
+    except ToolError:
+        return None
+    label = label.removesuffix(" (to date)")
+    out: str | None = None
+    if match := re.fullmatch(r"(\d{4})", label):
+        out = str(int(match.group(1)) - 1)
+    elif match := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        year, quarter = int(match.group(1)), int(match.group(2))
+        out = f"{year}-Q{quarter - 1}" if quarter > 1 else f"{year - 1}-Q4"
+    elif match := re.fullmatch(r"(\d{4})-H([12])", label):
+        year = int(match.group(1))
+        out = f"{year}-H1" if match.group(2) == "2" else f"{year - 1}-H2"
+    elif match := re.fullmatch(r"(\d{4})-(\d{2})", label):
+        prev = date(int(match.group(1)), int(match.group(2)), 1) - timedelta(days=1)
+        out = f"{prev:%Y-%m}"
+    else:
+        days = (end - start).days + 1
+        new_end = start - timedelta(days=1)
+        out = f"{new_end - timedelta(days=days - 1)}..{new_end}"
+    _, new_end, _ = resolve_period(out, anchor, earliest=earliest)
+    if earliest is not None and new_end < earliest:
+        return None
+    return out
+
+
+def same_period(a: str, b: str, today: date | None, *, earliest: date | None = None) -> bool:
+    """Whether two period phrases name the same dates ("1997" and "FY1997" do); False when
+    either cannot be resolved, or when one is relative and ``today`` is unknown."""
+    if a.strip().lower() == b.strip().lower():
+        return True
+    if today is None and (is_relative(a) or is_relative(b)):
+        return False
+    today = today or date.today()
+    try:
+        first = resolve_period(a, today, earliest=earliest)
+        second = resolve_period(b, today, earliest=earliest)
+    except ToolError:
+        return False
+    return first[:2] == second[:2]
+
+
+def is_relative(period: str) -> bool:
+    """Whether the period's dates depend on "today" (last_quarter, ytd, all ...)."""
+    try:
+        return resolve_period(period, date(2000, 6, 15))[:2] != resolve_period(period, date(2010, 6, 15))[:2]
+    except ToolError:
+        return False

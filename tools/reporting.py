@@ -8,7 +8,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import ToolError
+from atomwork.figures import degenerate, figures, format_number, matches
 from atomwork.models.base import ChatModel
+
+REPORT_TOKENS = 450
 
 
 class DraftReportArgs(BaseModel):
@@ -28,11 +31,41 @@ def draft_report(title: str, audience: str, inputs: list[str], llm: ChatModel) -
         raise ToolError("draft_report needs at least one non-empty input")
     prompt = render("report", title=title, audience=audience, facts=facts)
     text = llm.complete(
-        [SystemMessage(prompt), HumanMessage("Write the report now.")], max_tokens=600, purpose="report"
+        [SystemMessage(prompt), HumanMessage("Write the report now.")],
+        max_tokens=REPORT_TOKENS,
+        purpose="report",
+        repeat_penalty=1.15,
     ).strip()
+    problems = report_problems(text, facts)
+    if problems:
+        # The model's draft repeated itself, was cut off or cited figures the inputs lack: a
+        # report built from the inputs themselves is plainer but every figure in it is true.
+        text = fallback_report(title, audience, inputs)
+    return ToolResult(
+        summary=text,
+        data={"title": title, "audience": audience, "sources": facts, "replaced_draft": problems},
+    )
+
+
+def report_problems(text: str, facts: str) -> list[str]:
+    """Why a drafted report cannot be shown: empty, degenerate, or citing unknown figures."""
     if not text:
-        raise ToolError("the model returned an empty report")
-    return ToolResult(summary=text, data={"title": title, "audience": audience, "sources": facts})
+        return ["the model returned an empty report"]
+    problems = degenerate(text)
+    known = [f.value for f in figures(facts)]
+    invented = [
+        format_number(f.value)
+        for f in figures(text)
+        if not (abs(f.value) < 10 and float(f.value).is_integer()) and not any(matches(f, v) for v in known)
+    ]
+    if invented:
+        problems.append(f"figures not found in the inputs: {', '.join(invented[:5])}")
+    return problems
+
+
+def fallback_report(title: str, audience: str, inputs: list[str]) -> str:
+    findings = "\n\n".join(f"- {item.strip()}" for item in inputs if item.strip())
+    return f"## {title}\nFor {audience}.\n\nFindings:\n\n{findings}"
 
 
 def reporting_tools() -> list[Tool]:

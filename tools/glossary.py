@@ -1,0 +1,136 @@
+"""Business definitions for SQL writers: what "revenue" or "late" means in a given schema.
+
+A definition applies only when the tables and columns it uses exist, so the same glossary
+serves the demo warehouse, a plain TPC-H file and a user's database. Users add their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from atomwork.tools.schema import SchemaCatalog
+from pydantic import BaseModel, Field
+
+
+class Definition(BaseModel):
+    """One business term and how to compute it."""
+
+    term: str
+    meaning: str
+    needs: list[str] = Field(default_factory=list, description="``table.column`` names it uses")
+
+
+class Glossary(BaseModel):
+    definitions: list[Definition] = Field(default_factory=list)
+
+    def for_schema(self, catalog: SchemaCatalog) -> Glossary:
+        """Only the definitions whose columns exist in ``catalog``."""
+
+        def present(ref: str) -> bool:
+            table, _, column = ref.partition(".")
+            info = catalog.table(table)
+            return info is not None and (not column or info.column(column) is not None)
+
+        return Glossary(definitions=[d for d in self.definitions if all(present(r) for r in d.needs)])
+
+    def extended(self, extra: Iterable[Definition]) -> Glossary:
+        return Glossary(definitions=[*self.definitions, *extra])
+
+    def text(self) -> str:
+        return "\n".join(f"- {d.term}: {d.meaning}" for d in self.definitions) or "- (none)"
+
+
+def _d(term: str, meaning: str, *needs: str) -> Definition:
+    return Definition(term=term, meaning=meaning, needs=list(needs))
+
+
+# Conventions of the TPC-H benchmark (its query set defines revenue this way) and of the
+# demo warehouse's department tables.
+STANDARD = Glossary(
+    definitions=[
+        _d(
+            "revenue (also net revenue, sales)",
+            "sum(l_extendedprice * (1 - l_discount)) over lineitem; gross revenue is sum(l_extendedprice)",
+            "lineitem.l_extendedprice",
+            "lineitem.l_discount",
+        ),
+        _d(
+            "a period for orders or revenue",
+            "means the order date o_orderdate (join lineitem to orders on l_orderkey = o_orderkey), "
+            "unless the question says shipped (l_shipdate), received (l_receiptdate) or committed",
+            "orders.o_orderdate",
+        ),
+        _d(
+            "order value, order amount",
+            "o_totalprice of the orders table; average order value is avg(o_totalprice)",
+            "orders.o_totalprice",
+        ),
+        _d(
+            "number of orders",
+            "count(*) over orders (count(DISTINCT l_orderkey) when starting from lineitem)",
+            "orders.o_orderkey",
+        ),
+        _d(
+            "line items",
+            "rows of lineitem; items shipped/quantity use l_quantity",
+            "lineitem.l_quantity",
+        ),
+        _d(
+            "late shipment, late line item",
+            "l_receiptdate > l_commitdate",
+            "lineitem.l_receiptdate",
+            "lineitem.l_commitdate",
+        ),
+        _d("returned items", "l_returnflag = 'R'", "lineitem.l_returnflag"),
+        _d(
+            "region or nation of a customer",
+            "customer c_nationkey -> nation n_nationkey, nation n_regionkey -> region r_regionkey",
+            "customer.c_nationkey",
+            "nation.n_regionkey",
+        ),
+        _d(
+            "region or nation of a supplier",
+            "supplier s_nationkey -> nation n_nationkey -> region",
+            "supplier.s_nationkey",
+            "nation.n_regionkey",
+        ),
+        _d("market segment", "c_mktsegment of customer", "customer.c_mktsegment"),
+        _d(
+            "supply cost, profit",
+            "profit = sum(l_extendedprice * (1 - l_discount) - ps_supplycost * l_quantity), joining "
+            "partsupp on ps_partkey = l_partkey AND ps_suppkey = l_suppkey",
+            "partsupp.ps_supplycost",
+        ),
+        _d(
+            "employees on staff at a date D (headcount)",
+            "hire_date <= D AND (termination_date IS NULL OR termination_date > D)",
+            "employees.hire_date",
+            "employees.termination_date",
+        ),
+        _d(
+            "hires, terminations (leavers) in a period",
+            "hire_date in the period; termination_date in the period",
+            "employees.hire_date",
+        ),
+        _d(
+            "cost per lead, cost per conversion, conversion rate",
+            "sum(spend) / sum(leads); sum(spend) / sum(conversions); sum(conversions) / sum(leads); "
+            "a campaign belongs to the period of its start_date",
+            "campaigns.spend",
+            "campaigns.conversions",
+        ),
+        _d(
+            "resolution time of a ticket",
+            "hours from opened_at to closed_at: epoch(closed_at - opened_at) / 3600; "
+            "open tickets have closed_at IS NULL; a ticket belongs to the period of opened_at",
+            "support_tickets.opened_at",
+            "support_tickets.closed_at",
+        ),
+        _d(
+            "expenses, budget",
+            "expenses.amount per month (month is the first day of the month); budgets hold "
+            "revenue_budget and expense_budget per region and month",
+            "expenses.amount",
+        ),
+    ]
+)
