@@ -129,8 +129,8 @@ def check_sql_answer(
 
     # ...and the query must not filter on a year the question never mentions (a copied example).
     allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
-    for year in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
-        problems.append(f"the query filters on {year}, which the question does not mention")
+    for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
+        problems.append(f"the query filters on {extra}, which the question does not mention")
 
     # Named categorical values must appear as literals.
     for value, column in named_values(question, catalog).items():

@@ -45,7 +45,7 @@ def task_checks(outcome: TaskOutcome) -> list[str]:
         failed.append("empty summary")
     table = result.table
     if table is not None:
-        if not table.rows and not result.data.get("empty_ok", False):
+        if not table.rows and not result.empty_is_answer:
             failed.append("result table is empty")
         if table.rows and any(len(row) != len(table.columns) for row in table.rows):
             failed.append("result table rows do not match its columns")

@@ -124,6 +124,12 @@ def print_result(console: Console, result: RunResult) -> None:
         f"[bold]stop reason:[/] {result.stop_reason} · replans: {result.replans} · "
         f"final score: {score} · model: {result.model} · run id: {result.run_id}"
     )
+    usage = result.usage
+    console.print(
+        f"[dim]{usage.calls} model calls · {usage.prompt_tokens:,} prompt tokens "
+        f"({usage.cached_prompt_tokens:,} from cache) · {usage.completion_tokens:,} completion tokens · "
+        f"{(result.finished_at - result.started_at).total_seconds():.1f}s[/]"
+    )
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -215,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atomwork", description="Plan, run and evaluate business goals.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--model", default=None, help="embedded (default) | gguf:PATH | vllm:http://HOST:PORT/v1"
+        "--model",
+        default=None,
+        help="embedded (default model) | embedded:0.5b | embedded:1.5b | gguf:PATH | vllm:http://HOST:PORT/v1",
     )
     common.add_argument(
         "--warehouse", default=None, help="your DuckDB or SQLite file (default: demo warehouse)"

@@ -28,7 +28,7 @@ from atomwork.agents.sql_analyst import ASK_TOOL
 from atomwork.errors import AtomworkError, ConfigError, ModelError
 from atomwork.executor import execute
 from atomwork.models.base import ChatModel
-from atomwork.plan import AtomicTask, Plan, ValidationReport
+from atomwork.plan import AtomicTask, Choices, Plan, ValidationReport
 from atomwork.result import (
     Evaluation,
     Event,
@@ -72,6 +72,7 @@ class Engine:
         answer_with_model: bool = True,
         single_question_fast_path: bool = True,
         planner_examples: str = "",
+        choices: Choices | None = None,
         on_event: Callable[[Event], None] | None = None,
     ) -> None:
         if max_replans < 0:
@@ -80,7 +81,9 @@ class Engine:
         self.registry = registry
         self.max_replans = max_replans
         self.max_workers = max_workers
-        self.planner = Planner(model, registry, data_range=data_range, examples=planner_examples)
+        self.planner = Planner(
+            model, registry, data_range=data_range, examples=planner_examples, choices=choices
+        )
         self.evaluator = Evaluator(
             model,
             threshold=threshold,
@@ -263,6 +266,7 @@ class Engine:
     # -- entry point ----------------------------------------------------------------------
     def run(self, goal: str, *, run_id: str | None = None) -> RunResult:
         started = now()
+        mark = self.model.mark()
         self._events = []
         state: RunState = self.graph.invoke(
             {"goal": goal, "final_feedback": "", "stop_reason": None},
@@ -284,6 +288,7 @@ class Engine:
             started_at=started,
             finished_at=now(),
             events=list(self._events),
+            usage=self.model.usage_since(mark),
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from atomwork.models.base import Usage
 from atomwork.plan import AtomicTask, Plan
 from atomwork.tools.base import Table, ToolResult
 
@@ -102,6 +103,8 @@ class RunResult(BaseModel):
     started_at: datetime
     finished_at: datetime
     events: list[Event] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    """Model calls, tokens and seconds this run spent, in total and per purpose."""
 
     @property
     def ok(self) -> bool:

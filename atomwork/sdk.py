@@ -14,7 +14,7 @@ from atomwork.errors import GoalError
 from atomwork.home import atomwork_home
 from atomwork.memory import PlanMemory
 from atomwork.models import ChatModel, load_model
-from atomwork.plan import Plan
+from atomwork.plan import Plan, warehouse_choices
 from atomwork.result import Event, RunResult
 from atomwork.tools.departments import build_department_tools
 from atomwork.tools.registry import ToolRegistry
@@ -70,6 +70,8 @@ class Atomwork:
         if registry_departments is not None:
             registry = registry.restricted_to(registry_departments)
         self.registry = registry
+        # Values the planner may choose from (regions, periods, tables), read once per session.
+        self.choices = warehouse_choices(self.warehouse)
         self.model = load_model(model)
         self.max_replans = max_replans
         self.max_workers = max_workers
@@ -100,6 +102,7 @@ class Atomwork:
             score_final_with_model=self.score_final_with_model,
             answer_with_model=self.answer_with_model,
             planner_examples=self.memory.examples(text) if self.memory is not None else "",
+            choices=self.choices,
             on_event=on_event,
         )
         result = engine.run(text, run_id=uuid.uuid4().hex[:12])
@@ -153,7 +156,8 @@ def run(
 ) -> RunResult:
     """Run one goal end to end and return a :class:`RunResult`.
 
-    ``model``: ``None``/``"embedded"`` (llama.cpp, Qwen2.5-Coder-0.5B), ``"gguf:PATH"``,
+    ``model``: ``None``/``"embedded"`` (llama.cpp, the default embedded Qwen2.5-Coder),
+    ``"embedded:0.5b"``, ``"embedded:1.5b"``, ``"gguf:PATH"``,
     ``"vllm:http://HOST:PORT/v1"`` or a :class:`ChatModel`. ``warehouse``: ``None`` for
     the seeded demo warehouse, or a path to your own DuckDB/SQLite file.
     """

@@ -228,6 +228,9 @@ def test_parse_tool_calls_variants() -> None:
     )
     assert [c["name"] for c in msg.tool_calls] == ["sql_query", "sales_by_region"]
     assert len(msg.invalid_tool_calls) == 1 and msg.content == "I will query."
+    # A call repeated verbatim runs once.
+    twice = '{"name": "sql_query", "arguments": {"sql": "SELECT 1"}}\n' * 2
+    assert len(parse_tool_calls(twice, names).tool_calls) == 1
     # Without bound tools there is nothing to call: the text is the answer.
     assert not parse_tool_calls('{"name": "sql_query", "arguments": {}}').tool_calls
     msg = parse_tool_calls("Revenue was 12.", names)

@@ -85,6 +85,8 @@ class ToolResult(BaseModel):
     summary: str
     table: Table | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    empty_is_answer: bool = False
+    """An empty table is itself the finding (e.g. no anomalies), not a failure."""
     provenance: Provenance | None = None
     """Set by tools whose output depends on a model; None for deterministic tool code."""
 

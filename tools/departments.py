@@ -262,6 +262,7 @@ def detect_anomalies(
         summary=summary,
         table=out,
         data={"median": median, "scale": scale, "flagged": len(flagged), "scored": len(scored)},
+        empty_is_answer=True,
     )
 
 

@@ -190,7 +190,11 @@ def parse_tool_calls(text: str, names: Sequence[str] = ()) -> AIMessage:
         if start is not None:
             calls, invalid, _ = _decode_calls(plain[start.start() :], known)
             content = plain[: start.start()].strip()
-    return AIMessage(content=content, tool_calls=calls, invalid_tool_calls=invalid)
+    # A small model often repeats one call verbatim; running it twice only lengthens the context.
+    unique: dict[str, ToolCall] = {}
+    for call in calls:
+        unique.setdefault(json.dumps([call["name"], call["args"]], sort_keys=True), call)
+    return AIMessage(content=content, tool_calls=list(unique.values()), invalid_tool_calls=invalid)
 
 
 # --------------------------------------------------------------------------- the LangChain adapter
