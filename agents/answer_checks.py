@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from atomwork.tools.base import Table
+from atomwork.tools.glossary import Glossary
 from atomwork.tools.schema import SchemaCatalog
 
 _YEAR = re.compile(r"(?<![\d.,$])(19\d\d|20\d\d)(?![\d.,%])")
@@ -29,9 +30,9 @@ _TOP = re.compile(r"\b(highest|most|top|largest|biggest|maximum|max|greatest|lon
 _BOTTOM = re.compile(r"\b(lowest|least|fewest|smallest|minimum|min|shortest)\b", re.I)
 # "by region" asks for a breakdown; "placed by customers" does not, so only grouping nouns count.
 _GROUPED = re.compile(
-    r"\b(?:by|per|for each|each)\s+(?:the\s+)?(?:region|nation|country|month|quarter|year|segment|"
-    r"priority|category|channel|department|mode|ship mode|status|brand|type|week|campaign|stage|"
-    r"territory|industry|rep|manager|source)s?\b",
+    r"\b(?:by|per|for each|each|every)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?"
+    r"(?:region|nation|country|month|quarter|year|segment|priority|category|channel|department|mode|"
+    r"ship mode|status|brand|type|week|campaign|stage|territory|industry|rep|manager|source)s?\b",
     re.I,
 )
 
@@ -108,7 +109,13 @@ def _dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
 
 
 def check_sql_answer(
-    question: str, sql: str, table: Table, catalog: SchemaCatalog, *, period_years: list[str] | None = None
+    question: str,
+    sql: str,
+    table: Table,
+    catalog: SchemaCatalog,
+    *,
+    period_years: list[str] | None = None,
+    glossary: Glossary | None = None,
 ) -> list[str]:
     """The reasons the result does not answer ``question`` (empty when every check holds)."""
     problems: list[str] = []
@@ -131,6 +138,10 @@ def check_sql_answer(
     allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
     for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
         problems.append(f"the query filters on {extra}, which the question does not mention")
+
+    # "< DATE '1995-12-31'" silently drops the last day of the period.
+    for day in re.findall(r"<\s*(?:date\s*)?'(\d{4}-\d{2}-(?:28|29|30|31))'", lowered_sql):
+        problems.append(f"'< {day}' leaves out {day} itself; use <= or the first day of the next period")
 
     # Named categorical values must appear as literals.
     for value, column in named_values(question, catalog).items():
@@ -155,6 +166,15 @@ def check_sql_answer(
             continue
         if singular in words and not any(singular[:4] in i for i in idents):
             problems.append(f"the question is about {info.name} but the query does not use it")
+
+    # A measure the business has defined must be computed its way ("revenue" is not a budget).
+    for definition in glossary.measures_named(question) if glossary is not None else []:
+        missing = [c for c in definition.uses if c.lower() not in idents]
+        if missing:
+            problems.append(
+                f"the question asks for {definition.term}, defined as {definition.meaning}; "
+                f"the query does not use {', '.join(missing)}"
+            )
 
     # The aggregation must fit the question's measure.
     if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):

@@ -75,22 +75,60 @@ def grounding_check(text: str, sources: str) -> list[str]:
     return []
 
 
+# Breakdowns a goal can ask for; each must show up as a column of some passing result.
+_DIMENSIONS = (
+    "region", "nation", "month", "quarter", "department", "category", "channel", "priority",
+    "segment", "supplier", "customer", "campaign", "mode",
+)  # fmt: skip
+_FLAG = re.compile(r"\b(anomal\w*|unusual|outliers?|spikes?)\b", re.I)
+_REPORT = re.compile(r"\b(report|draft|memo|brief|note for)\b", re.I)
+
+
 def coverage_check(goal: str, outcomes: dict[str, TaskOutcome]) -> list[str]:
-    """The periods the goal names must be what the passing tasks worked on."""
-    worked_on = " ".join(
-        json.dumps(o.resolved_args or o.task.args, default=str)
-        + " "
-        + (o.result.summary if o.result else "")
-        + " "
-        + (o.result.provenance.sql or "" if o.result and o.result.provenance else "")
-        for o in outcomes.values()
-        if o.ok
-    )
-    return [
+    """What the goal asked for must be what the passing tasks delivered: its periods, its
+    breakdowns (by month, by region ...), the anomaly search and the report it asked for."""
+    passing = [o for o in outcomes.values() if o.ok]
+    worked_on = " ".join(_work_text(o) for o in passing)
+    problems = [
         f"the goal asks about {year}, but no passing task worked on {year}"
         for year in question_years(goal)
         if year not in worked_on
     ]
+    columns = " ".join(
+        c.lower()
+        for o in passing
+        if o.result is not None and o.result.table is not None
+        for c in o.result.table.columns
+    )
+    for dimension in _DIMENSIONS:
+        if _asks_breakdown(goal.lower(), dimension) and dimension not in columns:
+            problems.append(f"the goal asks for a breakdown by {dimension}, but no passing result has one")
+    if _FLAG.search(goal) and not any(
+        _FLAG.search(o.task.tool + " " + (o.result.summary if o.result else "")) or "anomal" in o.task.tool
+        for o in passing
+    ):
+        problems.append("the goal asks to flag unusual values, but no passing task looked for them")
+    if _REPORT.search(goal) and not any(o.task.department == "reporting" for o in passing):
+        problems.append("the goal asks for a report, but no report was drafted")
+    return problems
+
+
+def _asks_breakdown(goal: str, dimension: str) -> bool:
+    """ "by region", "per month", "each department", "unusual months", "regions by ..."."""
+    return bool(
+        re.search(rf"\b(by|per|each|every|unusual|which)\s+(\w+\s+)?{dimension}s?\b", goal)
+        or re.search(rf"\b{dimension}s?\s+(by|per)\b", goal)
+    )
+
+
+def _work_text(outcome: TaskOutcome) -> str:
+    """What a task worked on: its arguments, its summary and its SQL."""
+    parts = [json.dumps(outcome.resolved_args or outcome.task.args, default=str)]
+    if outcome.result is not None:
+        parts.append(outcome.result.summary)
+        if outcome.result.provenance is not None and outcome.result.provenance.sql:
+            parts.append(outcome.result.provenance.sql)
+    return " ".join(parts)
 
 
 class Evaluator:

@@ -3,8 +3,8 @@
 The model (a coder model) sees the live schema as ``CREATE TABLE`` text with sample values and
 business definitions, and writes one DuckDB SELECT. The SQL must parse as a single read-only
 SELECT and pass EXPLAIN; errors, empty results and failed answer checks go back to the model (at
-most ``max_retries`` times). The result is *verified* only when two independently prompted
-queries return the same figures and the answer checks hold; otherwise it is reported as
+most ``max_retries`` times). The result is *verified* only when two independently sampled
+queries return the same figures and both pass the answer checks; otherwise it is reported as
 unverified, with the reasons.
 """
 
@@ -37,20 +37,17 @@ _RELATIVE = re.compile(
     re.I,
 )
 
-# Independent framings of the same question: agreement between them is the evidence.
-VARIANTS: tuple[str, ...] = (
-    "Question: {question}",
-    "Question: {question}\nFirst write SQL comments (lines starting with --) naming the tables, the "
-    "filters and the measure the question asks for; then write the query.",
-    "Question: {question}\nWrite the query with a WITH clause that first selects the rows the "
-    "question is about, then computes the answer from them.",
-)
+# The same cached prompt, decoded greedily and then sampled: when the model is sure of its query,
+# samples land on the same figures; when it is guessing, they scatter and the answer stays
+# unverified. (Rephrased prompts were tried and wrote worse SQL, and they defeat the KV cache.)
+TEMPERATURES: tuple[float, ...] = (0.0, 0.4, 0.7)
 
 
 class SqlCandidate(BaseModel):
     """One query the model wrote (after its error retries) and what came of it."""
 
     variant: int
+    """Index into :data:`TEMPERATURES`."""
     sql: str = ""
     table: Table | None = None
     truncated: bool = False
@@ -189,7 +186,7 @@ class SqlAnalyst:
         if hints:
             asked += "\n" + "\n".join(f'("{h.phrase}" means {h.start} to {h.end}.)' for h in hints)
         candidates: list[SqlCandidate] = []
-        wanted = len(VARIANTS) if self.verify else 1
+        wanted = len(TEMPERATURES) if self.verify else 1
         for variant in range(wanted):
             candidates.append(self._candidate(question, asked, variant, hint_years))
             found = self._agreement(candidates)
@@ -199,13 +196,12 @@ class SqlAnalyst:
 
     # -- one candidate -------------------------------------------------------------------
     def _candidate(self, question: str, asked: str, variant: int, years: list[str]) -> SqlCandidate:
-        messages: list[BaseMessage] = [
-            SystemMessage(self.system),
-            HumanMessage(VARIANTS[variant].format(question=asked)),
-        ]
+        messages: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
         candidate = SqlCandidate(variant=variant)
         for attempt in range(self.max_retries + 1):
-            text = self.model.complete(messages, max_tokens=self.max_tokens, purpose="sql")
+            text = self.model.complete(
+                messages, max_tokens=self.max_tokens, temperature=TEMPERATURES[variant], purpose="sql"
+            )
             candidate.calls += 1
             candidate.sql = extract_sql(text)
             feedback = self._try(candidate, question, years)
@@ -225,7 +221,9 @@ class SqlAnalyst:
             candidate.error = str(exc)
             return f"That query failed: {exc}\nWrite a corrected query."
         candidate.table, candidate.truncated = result.table, result.truncated
-        candidate.problems = check_sql_answer(question, sql, result.table, self.catalog, period_years=years)
+        candidate.problems = check_sql_answer(
+            question, sql, result.table, self.catalog, period_years=years, glossary=self.glossary
+        )
         if candidate.problems:
             listed = "\n".join(f"- {p}" for p in candidate.problems)
             return f"The query ran, but it may not answer the question:\n{listed}\nWrite a corrected query."
@@ -246,7 +244,7 @@ class SqlAnalyst:
         pair = self._agreement(candidates) if self.verify else None
         if pair is not None:
             chosen = pair[0]
-            notes = ["two independently written queries returned the same figures"]
+            notes = ["two independently sampled queries returned the same figures"]
             verified = True
         else:
             ran = [c for c in candidates if c.table is not None]
@@ -280,7 +278,7 @@ def _unverified_notes(candidates: list[SqlCandidate], chosen: SqlCandidate, veri
         notes.extend(chosen.problems)
     usable = [c for c in candidates if c.usable]
     if len(usable) >= 2:
-        notes.append("independently written queries returned different figures")
+        notes.append("independently sampled queries returned different figures")
     elif len(usable) == 1:
         notes.append("only one query passed the checks, so nothing confirmed it")
     failed = [c for c in candidates if c.table is None]

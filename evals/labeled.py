@@ -18,6 +18,7 @@ from atomwork.agents.sql_analyst import period_hints, results_agree
 from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.evals.scoring import score_answer
 from atomwork.tools.base import Table
+from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
 from pydantic import BaseModel, Field
 
@@ -82,8 +83,11 @@ def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[b
     """Replay the verifier's rule on each stored query of one question."""
     hints = period_hints(question.question, catalog.data_end)
     years = sorted({str(y) for h in hints for y in (h.start.year, h.end.year)})
+    glossary = STANDARD.for_schema(catalog)
     clean = [
-        not check_sql_answer(question.question, a.sql, a.table, catalog, period_years=years)
+        not check_sql_answer(
+            question.question, a.sql, a.table, catalog, period_years=years, glossary=glossary
+        )
         for a in question.attempts
     ]
     decisions = []

@@ -126,3 +126,13 @@ def test_table_text_states_figures_in_full():
     assert table_text(Table(columns=["orders"], rows=[[15000]])) == "orders: **15,000**"
     many = table_text(REVENUE)
     assert "| ASIA | 1,234,567.89 |" in many
+
+
+def test_a_plan_that_misses_the_asked_breakdown_or_search_is_not_complete():
+    by_region = {"t1": SALES}
+    assert coverage_check("revenue by region in 1997", by_region) == []
+    months = coverage_check("flag unusual months in 1997 revenue by region", by_region)
+    assert any("breakdown by month" in p for p in months)
+    assert any("flag unusual values" in p for p in months)
+    report = coverage_check("revenue by region in 1997 and draft a report for the CFO", by_region)
+    assert any("no report was drafted" in p for p in report)

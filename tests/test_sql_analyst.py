@@ -14,6 +14,7 @@ from atomwork.agents.sql_analyst import (
     results_agree,
 )
 from atomwork.tools.base import Table
+from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
 from atomwork.tools.warehouse import Warehouse
 
@@ -105,6 +106,12 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "SELECT count(*) AS n FROM orders WHERE o_orderdate >= DATE '1995-01-01'",
             "does not mention",
         ),
+        (
+            "How many orders were placed in 1995?",
+            "SELECT count(*) AS n FROM orders WHERE o_orderdate >= DATE '1995-01-01' "
+            "AND o_orderdate < DATE '1995-12-31'",
+            "leaves out 1995-12-31",
+        ),
     ],
 )
 def test_answer_checks_catch_mismatches(warehouse, catalog, question, sql, problem):
@@ -141,6 +148,20 @@ def test_answer_checks_accept_right_queries(warehouse, catalog):
         assert check_sql_answer(question, sql, warehouse.query(sql), catalog) == [], question
 
 
+def test_a_defined_measure_must_be_computed_its_way(warehouse, catalog):
+    glossary = STANDARD.for_schema(catalog)
+    budget = (
+        "SELECT region, sum(revenue_budget) AS revenue FROM budgets "
+        "WHERE month >= DATE '1997-01-01' AND month < DATE '1998-01-01' GROUP BY region"
+    )
+    table = warehouse.query(budget)
+    problems = check_sql_answer("Revenue by region for 1997", budget, table, catalog, glossary=glossary)
+    assert any("l_extendedprice" in p for p in problems), problems
+    # Asking for the budget itself is a different measure.
+    asked = "Revenue budget by region for 1997"
+    assert check_sql_answer(asked, budget, table, catalog, glossary=glossary) == []
+
+
 def test_an_empty_result_and_a_year_as_answer_fail(warehouse, catalog):
     empty = "SELECT count(*) AS n FROM orders WHERE o_orderpriority = 'nope' GROUP BY o_orderstatus"
     assert check_sql_answer("How many orders?", empty, warehouse.query(empty), catalog) == [
@@ -156,9 +177,10 @@ def test_two_agreeing_queries_verify_the_answer(warehouse, catalog):
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
     assert answer.verified and answer.table.rows == [[15000]]
     assert model.purposes() == ["sql", "sql"]
-    # The second framing differs from the first: independence is the point.
+    # Same cached prompt both times; the second query is sampled, not a repeat of the first.
     prompts = [c.prompt for c in model.calls]
-    assert prompts[0] != prompts[1] and "SQL comments" in prompts[1]
+    assert prompts[0] == prompts[1]
+    assert [c.variant for c in answer.candidates] == [0, 1]
 
 
 def test_disagreement_asks_a_third_query_and_takes_the_majority(warehouse, catalog):

@@ -6,6 +6,7 @@ serves the demo warehouse, a plain TPC-H file and a user's database. Users add t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from atomwork.tools.schema import SchemaCatalog
@@ -13,11 +14,17 @@ from pydantic import BaseModel, Field
 
 
 class Definition(BaseModel):
-    """One business term and how to compute it."""
+    """One business term and how to compute it.
+
+    With ``words`` and ``uses`` it is also enforced: a question that says one of ``words`` (and
+    none of ``unless``) must be answered by SQL that references every column in ``uses``."""
 
     term: str
     meaning: str
     needs: list[str] = Field(default_factory=list, description="``table.column`` names it uses")
+    words: list[str] = Field(default_factory=list, description="question words that name this measure")
+    uses: list[str] = Field(default_factory=list, description="columns the SQL must then reference")
+    unless: list[str] = Field(default_factory=list, description="words that mean another measure")
 
 
 class Glossary(BaseModel):
@@ -36,12 +43,32 @@ class Glossary(BaseModel):
     def extended(self, extra: Iterable[Definition]) -> Glossary:
         return Glossary(definitions=[*self.definitions, *extra])
 
+    def measures_named(self, question: str) -> list[Definition]:
+        """Enforced definitions whose words the question uses (and none of their exceptions)."""
+        text = " " + re.sub(r"[^a-z0-9]+", " ", question.lower()) + " "
+        return [
+            d
+            for d in self.definitions
+            if d.uses
+            and any(f" {w} " in text for w in d.words)
+            and not any(f" {w} " in text for w in d.unless)
+        ]
+
     def text(self) -> str:
         return "\n".join(f"- {d.term}: {d.meaning}" for d in self.definitions) or "- (none)"
 
 
-def _d(term: str, meaning: str, *needs: str) -> Definition:
-    return Definition(term=term, meaning=meaning, needs=list(needs))
+def _d(
+    term: str,
+    meaning: str,
+    *needs: str,
+    words: tuple[str, ...] = (),
+    uses: tuple[str, ...] = (),
+    unless: tuple[str, ...] = (),
+) -> Definition:
+    return Definition(
+        term=term, meaning=meaning, needs=list(needs), words=list(words), uses=list(uses), unless=list(unless)
+    )
 
 
 # Conventions of the TPC-H benchmark (its query set defines revenue this way) and of the
@@ -53,10 +80,13 @@ STANDARD = Glossary(
             "sum(l_extendedprice * (1 - l_discount)) over lineitem; gross revenue is sum(l_extendedprice)",
             "lineitem.l_extendedprice",
             "lineitem.l_discount",
+            words=("revenue", "revenues", "sales"),
+            uses=("l_extendedprice",),
+            unless=("budget", "budgeted", "target", "forecast", "plan", "planned"),
         ),
         _d(
             "a period for orders or revenue",
-            "means the order date o_orderdate (join lineitem to orders on l_orderkey = o_orderkey), "
+            "means the order date o_orderdate (lineitem JOIN orders ON l_orderkey = o_orderkey), "
             "unless the question says shipped (l_shipdate), received (l_receiptdate) or committed",
             "orders.o_orderdate",
         ),
@@ -64,6 +94,8 @@ STANDARD = Glossary(
             "order value, order amount",
             "o_totalprice of the orders table; average order value is avg(o_totalprice)",
             "orders.o_totalprice",
+            words=("order value", "order values", "total price", "order amount"),
+            uses=("o_totalprice",),
         ),
         _d(
             "number of orders",
@@ -80,17 +112,28 @@ STANDARD = Glossary(
             "l_receiptdate > l_commitdate",
             "lineitem.l_receiptdate",
             "lineitem.l_commitdate",
+            words=("late", "on time", "on-time", "delayed", "after the committed date"),
+            uses=("l_receiptdate", "l_commitdate"),
+            unless=("ticket", "tickets"),
         ),
-        _d("returned items", "l_returnflag = 'R'", "lineitem.l_returnflag"),
         _d(
-            "region or nation of a customer",
-            "customer c_nationkey -> nation n_nationkey, nation n_regionkey -> region r_regionkey",
+            "returned items",
+            "l_returnflag = 'R'",
+            "lineitem.l_returnflag",
+            words=("returned",),
+            uses=("l_returnflag",),
+            unless=("ticket", "tickets"),
+        ),
+        _d(
+            "region or nation of a customer (and of its orders and revenue)",
+            "orders JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey "
+            "JOIN region ON n_regionkey = r_regionkey",
             "customer.c_nationkey",
             "nation.n_regionkey",
         ),
         _d(
             "region or nation of a supplier",
-            "supplier s_nationkey -> nation n_nationkey -> region",
+            "supplier JOIN nation ON s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey",
             "supplier.s_nationkey",
             "nation.n_regionkey",
         ),
@@ -118,6 +161,8 @@ STANDARD = Glossary(
             "a campaign belongs to the period of its start_date",
             "campaigns.spend",
             "campaigns.conversions",
+            words=("cost per conversion",),
+            uses=("spend", "conversions"),
         ),
         _d(
             "resolution time of a ticket",
@@ -125,6 +170,8 @@ STANDARD = Glossary(
             "open tickets have closed_at IS NULL; a ticket belongs to the period of opened_at",
             "support_tickets.opened_at",
             "support_tickets.closed_at",
+            words=("resolution time", "resolve", "resolution hours", "to resolve"),
+            uses=("opened_at", "closed_at"),
         ),
         _d(
             "expenses, budget",
