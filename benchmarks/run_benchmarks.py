@@ -21,6 +21,7 @@ from pathlib import Path
 
 from atomwork.evals.bench import AtomworkSystem, BenchReport, CaseRecord, System, run_bench
 from atomwork.evals.cases import DatasetName, EvalCase, Level
+from atomwork.evals.labeled import save as save_labeled
 from atomwork.evals.report import print_reports, save_report
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -88,11 +89,8 @@ def planning_figures(model: ChatModel) -> None:
 
 
 def evaluator_figures(model: ChatModel) -> None:
-    try:
-        from atomwork.evals.labeled import evaluate_labeled
-    except ImportError:
-        print("\nevaluator figures skipped: atomwork.evals.labeled.evaluate_labeled is not available")
-        return
+    from atomwork.evals.labeled import evaluate_labeled
+
     figures = evaluate_labeled(model)
     print(f"\nevaluator on the labeled set ({model.name}):")
     for key, value in figures.items():
@@ -141,7 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nmodel {model.name} loaded in {time.perf_counter() - start:.1f}s", flush=True)
         try:
             if args.systems:
-                report = run_bench(build_systems(args.systems, model), cases, model, on_record=progress)
+                systems = build_systems(args.systems, model)
+                report = run_bench(systems, cases, model, on_record=progress)
+                labeled = [
+                    q for system in systems if isinstance(system, AtomworkSystem) for q in system.labeled
+                ]
+                if labeled:
+                    count = sum(len(q.attempts) for q in labeled)
+                    print(f"labeled {count} SQL results into {save_labeled(labeled)}")
                 print_reports([report])
                 print(f"saved {save_report(report, args.out)}")
                 reports.append(report)

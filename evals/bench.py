@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from atomwork.evals.cases import DatasetName, EvalCase, Level
+from atomwork.evals.labeled import LabeledQuestion, label_run
 from atomwork.tools.base import Table
 from atomwork.tools.warehouse import Warehouse
 from pydantic import BaseModel, Field
@@ -95,6 +96,8 @@ class AtomworkSystem:
     def __init__(self, session_factory: Callable[[DatasetName], Atomwork]) -> None:
         self._factory = session_factory
         self._sessions: dict[DatasetName, Atomwork] = {}
+        self.labeled: list[LabeledQuestion] = []
+        """Every SQL query the runs wrote, labeled by the cases' hand-written SQL (see evals/labeled.py)."""
 
     @classmethod
     def for_model(
@@ -117,6 +120,14 @@ class AtomworkSystem:
         if case.dataset not in self._sessions:
             self._sessions[case.dataset] = self._factory(case.dataset)
         result = self._sessions[case.dataset].run(case.question)
+        try:
+            from atomwork.evals.datasets import expected_table
+
+            item = label_run(case, expected_table(case), result)
+        except Exception:  # labeling is a by-product; a broken case must not fail the answer
+            item = None
+        if item is not None:
+            self.labeled.append(item)
         stop = str(result.stop_reason)
         return SystemAnswer(
             answer=result.answer,
