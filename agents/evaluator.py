@@ -114,11 +114,11 @@ def coverage_check(goal: str, outcomes: dict[str, TaskOutcome]) -> list[str]:
 
 
 def _asks_breakdown(goal: str, dimension: str) -> bool:
-    """ "by region", "per month", "each department", "unusual months", "regions by ..."."""
-    return bool(
-        re.search(rf"\b(by|per|each|every|unusual|which)\s+(\w+\s+)?{dimension}s?\b", goal)
-        or re.search(rf"\b{dimension}s?\s+(by|per)\b", goal)
-    )
+    """ "by region", "per month", "by department and quarter", "unusual months", "regions by ..."."""
+    for match in re.finditer(r"\b(?:by|per|each|every|unusual|which)\s+([a-z\s]{0,40})", goal):
+        if re.search(rf"\b{dimension}s?\b", match.group(1)):
+            return True
+    return bool(re.search(rf"\b{dimension}s?\s+(?:by|per)\b", goal))
 
 
 def _work_text(outcome: TaskOutcome) -> str:
