@@ -118,7 +118,8 @@ def _asks_breakdown(goal: str, dimension: str) -> bool:
     for match in re.finditer(r"\b(?:by|per|each|every|unusual|which)\s+([a-z\s]{0,40})", goal):
         if re.search(rf"\b{dimension}s?\b", match.group(1)):
             return True
-    return bool(re.search(rf"\b{dimension}s?\s+(?:by|per)\b", goal))
+    # "monthly ticket volumes", "quarterly revenue", "regions by revenue"
+    return bool(re.search(rf"\b{dimension}ly\b|\b{dimension}s?\s+(?:by|per)\b", goal))
 
 
 def _work_text(outcome: TaskOutcome) -> str:

@@ -134,6 +134,7 @@ def test_a_plan_that_misses_the_asked_breakdown_or_search_is_not_complete():
     months = coverage_check("flag unusual months in 1997 revenue by region", by_region)
     assert any("breakdown by month" in p for p in months)
     assert any("flag unusual values" in p for p in months)
+    assert any("breakdown by month" in p for p in coverage_check("monthly 1997 revenue by region", by_region))
     both = coverage_check("1997 revenue by region and quarter", by_region)
     assert any("breakdown by quarter" in p for p in both)
     report = coverage_check("revenue by region in 1997 and draft a report for the CFO", by_region)
