@@ -53,6 +53,8 @@ class RunState(TypedDict, total=False):
     final_evaluation: Evaluation | None
     stop_reason: StopReason | None
     final_feedback: str
+    direct: bool
+    """The goal was one question answered by one SQL task, without the planner."""
 
 
 class Engine:
@@ -123,7 +125,8 @@ class Engine:
         return graph.compile()
 
     def _plan(self, state: RunState) -> RunState:
-        plan, report = self._direct_plan(state["goal"]) or self.planner.plan(state["goal"])
+        direct = self._direct_plan(state["goal"])
+        plan, report = direct or self.planner.plan(state["goal"])
         self.emit(
             Event(
                 kind=EventKind.PLANNED,
@@ -137,6 +140,7 @@ class Engine:
             "round": 0,
             "replans": 0,
             "outcomes": {},
+            "direct": direct is not None,
         }
 
     def _direct_plan(self, goal: str) -> tuple[Plan, ValidationReport] | None:
@@ -180,7 +184,9 @@ class Engine:
         return {tid: o for tid, o in state["outcomes"].items() if o.round == state["round"] and not o.ok}
 
     def _after_execute(self, state: RunState) -> str:
-        if self._unresolved(state) and state["replans"] < self.max_replans:
+        # A question whose SQL could not be made to run is answered honestly as failed: replanning
+        # it into department tools cost minutes and rarely found the answer.
+        if self._unresolved(state) and state["replans"] < self.max_replans and not state.get("direct"):
             return "replan"
         return "finalize"
 
@@ -233,7 +239,7 @@ class Engine:
         if self._unresolved(state):
             update["stop_reason"] = StopReason.REPLAN_BUDGET_EXHAUSTED
         elif not final.passed:
-            if state["replans"] < self.max_replans:
+            if state["replans"] < self.max_replans and not state.get("direct"):
                 update["final_feedback"] = (
                     final.reason or "; ".join(final.checks) or "final answer scored low"
                 )

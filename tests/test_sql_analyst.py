@@ -256,3 +256,12 @@ def test_an_unverifiable_answer_is_not_reported_completed(warehouse):
     result = session.run("How many orders are there?")
     assert result.stop_reason == StopReason.UNVERIFIED and not result.ok
     assert "Not verified" in result.answer
+
+
+def test_a_question_whose_sql_never_runs_fails_honestly_without_replanning(warehouse):
+    model = sequence(fenced("SELECT nope FROM nowhere"))
+    session = Atomwork(model=model, warehouse=warehouse, save_runs=False, memory=False)
+    result = session.run("How many orders are recorded in total?")
+    assert result.stop_reason == StopReason.REPLAN_BUDGET_EXHAUSTED and not result.ok
+    assert "plan" not in model.purposes() and result.replans == 0
+    assert "no query could be run" in (result.outcomes["t1"].error or "")
