@@ -8,7 +8,6 @@ tables. Either way the answer ends with the tasks its figures came from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from atomwork.prompts import render
@@ -17,12 +16,11 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import AtomworkError
-from atomwork.figures import degenerate, figures, format_number, matches, numbers_in
+from atomwork.figures import degenerate, figures, format_number, matches, numbers_in, unmatched_figures
 from atomwork.models.base import ChatModel
 from atomwork.result import TaskOutcome
 
 MAX_ANSWER_ROWS = 25
-_YEARISH = re.compile(r"^(19|20)\d\d$")
 
 
 def _label(column: str) -> str:
@@ -73,19 +71,10 @@ def source_figures(outcome: TaskOutcome) -> list[float]:
 
 
 def untraced_figures(text: str, outcomes: Sequence[TaskOutcome], goal: str = "") -> list[str]:
-    """Figures in ``text`` that no passing task produced (years and small counts aside)."""
+    """Figures in ``text`` that no passing task produced (years, small counts and figures the
+    goal itself states aside)."""
     known = [v for o in outcomes for v in source_figures(o)]
-    stated_in_goal = {f.value for f in figures(goal)}
-    missing = []
-    for shown in figures(text):
-        raw = format_number(shown.value)
-        if shown.value in stated_in_goal or (abs(shown.value) < 10 and float(shown.value).is_integer()):
-            continue  # list numbering, "top 5", figures the user gave
-        if _YEARISH.match(raw.replace(",", "")) and float(shown.value).is_integer():
-            continue
-        if not any(matches(shown, value) for value in known):
-            missing.append(raw)
-    return missing
+    return unmatched_figures(text, known, given={f.value for f in figures(goal)}, years_ok=True)
 
 
 def cited_sources(text: str, outcomes: dict[str, TaskOutcome]) -> list[str]:

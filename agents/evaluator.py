@@ -17,7 +17,7 @@ from atomwork.prompts import render
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.errors import ConfigError, ModelError
-from atomwork.figures import degenerate, figures, format_number, matches
+from atomwork.figures import degenerate, figures, unmatched_figures
 from atomwork.models.base import ChatModel, parse_json_object
 from atomwork.result import Evaluation, TaskOutcome, TaskStatus
 
@@ -60,16 +60,8 @@ def grounding_check(text: str, sources: str) -> list[str]:
     """Every figure cited in generated text must come from the source facts.
 
     A figure matches a source figure when equal or a correct rounding of it ("$1.23M" for
-    1,234,567); years and small integers (list numbering) are not counted."""
-    known = [f.value for f in figures(sources)]
-    ungrounded = []
-    for shown in figures(text):
-        if abs(shown.value) < 10 and float(shown.value).is_integer():
-            continue
-        if float(shown.value).is_integer() and 1900 <= shown.value <= 2100 and shown.value in known:
-            continue
-        if not any(matches(shown, value) for value in known):
-            ungrounded.append(format_number(shown.value))
+    1,234,567); small integers (list numbering) are not counted."""
+    ungrounded = unmatched_figures(text, [f.value for f in figures(sources)])
     if ungrounded:
         return [f"figures not found in the source data: {', '.join(ungrounded[:5])}"]
     return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
@@ -48,6 +48,25 @@ def matches(shown: Figure, actual: float, *, rel_tol: float = 0.005) -> bool:
         unit = 10 ** (magnitude - shown.digits + 1)
         return abs(value - actual) <= unit / 2 + 1e-9 * abs(actual)
     return False
+
+
+def unmatched_figures(
+    text: str, known: Sequence[float], *, given: Collection[float] = (), years_ok: bool = False
+) -> list[str]:
+    """Figures in ``text`` that state none of ``known``, written out in full.
+
+    Small whole numbers (list numbering, "top 5") never count; neither do figures in ``given``
+    (ones the user wrote) nor, with ``years_ok``, whole numbers that read as years."""
+    missing = []
+    for shown in figures(text):
+        whole = float(shown.value).is_integer()
+        if shown.value in given or (whole and abs(shown.value) < 10):
+            continue
+        if years_ok and whole and 1900 <= shown.value <= 2099:
+            continue
+        if not any(matches(shown, value) for value in known):
+            missing.append(format_number(shown.value))
+    return missing
 
 
 def format_number(value: Any) -> str:

@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import ToolError
-from atomwork.figures import degenerate, figures, format_number, matches
+from atomwork.figures import degenerate, figures, unmatched_figures
 from atomwork.models.base import ChatModel
 
 REPORT_TOKENS = 450
@@ -52,12 +52,7 @@ def report_problems(text: str, facts: str) -> list[str]:
     if not text:
         return ["the model returned an empty report"]
     problems = degenerate(text)
-    known = [f.value for f in figures(facts)]
-    invented = [
-        format_number(f.value)
-        for f in figures(text)
-        if not (abs(f.value) < 10 and float(f.value).is_integer()) and not any(matches(f, v) for v in known)
-    ]
+    invented = unmatched_figures(text, [f.value for f in figures(facts)])
     if invented:
         problems.append(f"figures not found in the inputs: {', '.join(invented[:5])}")
     return problems
