@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from atomwork.prompts import render
-from atomwork.tools.base import Table
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import AtomworkError
 from atomwork.figures import degenerate, figures, format_number, matches, numbers_in, unmatched_figures
 from atomwork.models.base import ChatModel
+from atomwork.models.purpose import Purpose
+from atomwork.prompts import render
 from atomwork.result import TaskOutcome
+from atomwork.tools.base import Table
 
 MAX_ANSWER_ROWS = 25
 
@@ -131,7 +132,7 @@ class Answerer:
             text = self.model.complete(
                 [SystemMessage(render("answer", goal=goal, facts=facts)), HumanMessage("Answer now.")],
                 max_tokens=self.max_tokens,
-                purpose="answer",
+                purpose=Purpose.ANSWER,
                 repeat_penalty=self.repeat_penalty,
             ).strip()
         except AtomworkError as exc:

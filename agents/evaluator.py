@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from atomwork.agents.answer_checks import question_years
 from atomwork.agents.answerer import untraced_figures
-from atomwork.agents.specialist import describe_result
-from atomwork.prompts import render
-from langchain_core.messages import HumanMessage, SystemMessage
-
-from atomwork.errors import ConfigError, ModelError
+from atomwork.errors import ModelError
 from atomwork.figures import degenerate, figures, unmatched_figures
 from atomwork.models.base import ChatModel, parse_json_object
-from atomwork.result import Evaluation, TaskOutcome, TaskStatus
+from atomwork.models.purpose import Purpose
+from atomwork.outcome import Evaluation, TaskOutcome, TaskStatus
+from atomwork.prompts import render
+from atomwork.prompts.rendering import describe_result
+from atomwork.settings import RunSettings
 
 SCORE_SCHEMA: dict[str, Any] = {
     "title": "Score",
@@ -49,9 +52,8 @@ def task_checks(outcome: TaskOutcome) -> list[str]:
             failed.append("result table is empty")
         if table.rows and any(len(row) != len(table.columns) for row in table.rows):
             failed.append("result table rows do not match its columns")
-    sources = result.data.get("sources")
-    if isinstance(sources, str):  # model-written text over the given facts
-        failed.extend(grounding_check(result.summary, sources))
+    if result.draft is not None:  # model-written text over the given facts
+        failed.extend(grounding_check(result.summary, result.draft.sources))
         failed.extend(degenerate(result.summary))
     return failed
 
@@ -76,9 +78,12 @@ _FLAG = re.compile(r"\b(anomal\w*|unusual|outliers?|spikes?)\b", re.I)
 _REPORT = re.compile(r"\b(report|draft|memo|brief|note for)\b", re.I)
 
 
-def coverage_check(goal: str, outcomes: dict[str, TaskOutcome]) -> list[str]:
+def coverage_check(
+    goal: str, outcomes: dict[str, TaskOutcome], report_departments: Collection[str] = ()
+) -> list[str]:
     """What the goal asked for must be what the passing tasks delivered: its periods, its
-    breakdowns (by month, by region ...), the anomaly search and the report it asked for."""
+    breakdowns (by month, by region ...), the anomaly search and the report it asked for (a
+    passing task of one of ``report_departments``)."""
     passing = [o for o in outcomes.values() if o.ok]
     worked_on = " ".join(_work_text(o) for o in passing)
     problems = [
@@ -100,7 +105,7 @@ def coverage_check(goal: str, outcomes: dict[str, TaskOutcome]) -> list[str]:
         for o in passing
     ):
         problems.append("the goal asks to flag unusual values, but no passing task looked for them")
-    if _REPORT.search(goal) and not any(o.task.department == "reporting" for o in passing):
+    if _REPORT.search(goal) and not any(o.task.department in report_departments for o in passing):
         problems.append("the goal asks for a report, but no report was drafted")
     return problems
 
@@ -125,22 +130,22 @@ def _work_text(outcome: TaskOutcome) -> str:
 
 
 class Evaluator:
-    """Scores task outputs and the final answer."""
+    """Scores task outputs and the final answer.
+
+    From ``settings``: whether a model scores tasks and the final answer once the programmatic
+    checks passed, the score they need (``pass_threshold``) and the scoring call's token budget."""
 
     def __init__(
         self,
         model: ChatModel,
+        settings: RunSettings | None = None,
         *,
-        threshold: float = 0.5,
-        score_tasks_with_model: bool = True,
-        score_final_with_model: bool = True,
+        report_departments: Collection[str] = (),
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ConfigError("threshold must be between 0 and 1")
         self.model = model
-        self.threshold = threshold
-        self.score_tasks_with_model = score_tasks_with_model
-        self.score_final_with_model = score_final_with_model
+        self.settings = settings if settings is not None else RunSettings()
+        self.report_departments = frozenset(report_departments)
+        """Departments whose passing task is the report a goal may ask for."""
 
     def evaluate_task(self, outcome: TaskOutcome, goal: str) -> Evaluation:
         failed = task_checks(outcome)
@@ -150,7 +155,7 @@ class Evaluator:
             # A model-written result was already cross-checked where it was made; its verdict
             # (verified or not) decides the stop reason, a model score would add nothing.
             return Evaluation(passed=True, score=1.0, reason="; ".join(outcome.result.provenance.notes))
-        if not self.score_tasks_with_model:
+        if not self.settings.score_tasks_with_model:
             return Evaluation(passed=True, score=1.0, reason="programmatic checks passed")
         prompt = render(
             "evaluate_task",
@@ -160,7 +165,7 @@ class Evaluator:
             criteria=outcome.task.success_criteria or "a correct, non-empty result for the goal",
             output=describe_result(outcome.task.id, outcome),
         )
-        return self._score(prompt, purpose="score")
+        return self._score(prompt, purpose=Purpose.SCORE)
 
     def evaluate_final(self, goal: str, answer: str, outcomes: dict[str, TaskOutcome]) -> Evaluation:
         """Programmatic checks of the answer (not empty, not degenerate, every figure traced to a
@@ -176,17 +181,18 @@ class Evaluator:
             untraced = untraced_figures(answer, passing, goal)
             if untraced:
                 failed.append(f"figures not found in any passing task's output: {', '.join(untraced[:5])}")
-            failed.extend(coverage_check(goal, outcomes))
+            failed.extend(coverage_check(goal, outcomes, self.report_departments))
         if failed:
             return Evaluation(passed=False, score=0.0, checks=failed, reason=failed[0])
-        if not self.score_final_with_model:
+        if not self.settings.score_final_with_model:
             return Evaluation(passed=True, score=1.0, reason="programmatic checks passed")
-        return self._score(render("evaluate_final", goal=goal, answer=answer), purpose="score_final")
+        return self._score(render("evaluate_final", goal=goal, answer=answer), purpose=Purpose.SCORE_FINAL)
 
-    def _score(self, prompt: str, *, purpose: str) -> Evaluation:
+    def _score(self, prompt: str, *, purpose: Purpose) -> Evaluation:
         messages = [SystemMessage(prompt), HumanMessage("Give your verdict as JSON.")]
+        budget = self.settings.max_tokens.score
         try:
-            text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=200, purpose=purpose)
+            text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=budget, purpose=purpose)
             try:
                 verdict = parse_json_object(text, self.model.name)
             except ModelError:
@@ -200,4 +206,4 @@ class Evaluator:
         except (ModelError, KeyError, TypeError, ValueError) as exc:
             # An evaluator that cannot score must not pass work silently.
             return Evaluation(passed=False, score=0.0, checks=[f"evaluator could not score: {exc}"])
-        return Evaluation(passed=score / 10 >= self.threshold, score=score / 10, reason=reason)
+        return Evaluation(passed=score / 10 >= self.settings.pass_threshold, score=score / 10, reason=reason)

@@ -1,54 +1,47 @@
 """The planner: goal -> Plan, by JSON-schema constrained decoding, then validation and repair.
 
-The schema (:func:`atomwork.plan.plan_json_schema`) is grounded per run: task ids are fixed by
-position, a task may depend on and reference only earlier tasks, and argument values are
-enumerated from the live data (regions, periods, tables, columns) through a
-:class:`~atomwork.plan.Choices`, so even a 0.5B model can only write well-formed tasks that
-name things that exist. What the schema cannot express is checked and repaired by
-:func:`atomwork.plan.validate_plan`; when tasks had to be dropped because the output was
+The schema (:func:`atomwork.agents.plan_schema.plan_json_schema`) is grounded per run: task ids
+are fixed by position, a task may depend on and reference only earlier tasks, and argument values
+are enumerated from the live data (regions, periods, tables, columns) through a
+:class:`~atomwork.agents.choices.Choices`, so even a 0.5B model can only write well-formed tasks
+that name things that exist. What the schema cannot express is checked and repaired by
+:func:`atomwork.agents.plan_validation.validate_plan`; when tasks had to be dropped because the output was
 broken the planner tries again, telling the model what was wrong.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from atomwork.prompts import render
-from atomwork.tools.base import Table
-from atomwork.tools.registry import ToolRegistry
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from atomwork.agents.choices import Choices
+from atomwork.agents.plan_schema import plan_json_schema, tasks_from_output
+from atomwork.agents.plan_validation import drop_repeated_work, validate_plan
+from atomwork.conversation_context import ConversationContext
 from atomwork.errors import ModelError, PlanError
+from atomwork.feedback import ReplanFeedback
+from atomwork.goal import goal_parts, goal_steps, task_limits
 from atomwork.models.base import ChatModel
-from atomwork.plan import (
-    Choices,
-    Plan,
-    ValidationReport,
-    drop_repeated_work,
-    goal_parts,
-    goal_steps,
-    plan_json_schema,
-    task_limits,
-    tasks_from_output,
-    validate_plan,
-)
-from atomwork.result import TaskOutcome
-
-from .specialist import describe_result
+from atomwork.models.purpose import Purpose
+from atomwork.outcome import TaskOutcome
+from atomwork.plan import Plan, ValidationReport
+from atomwork.prompts import render
+from atomwork.prompts.rendering import describe_feedback, describe_result
+from atomwork.settings import RunSettings
+from atomwork.tools.base import Table
+from atomwork.tools.registry import ToolRegistry
 
 __all__ = ["Planner", "goal_message", "goal_parts"]
-
-TOKENS_PER_TASK = 150
-"""Generation budget per allowed task (a task is ~60-90 tokens; criteria are capped at 120 chars)."""
 
 
 class Planner:
     """Turns a goal into a validated :class:`Plan`.
 
     ``choices`` grounds the plan schema and validation in the live data (build it with
-    :func:`atomwork.plan.warehouse_choices`); without it values are bounded but not enumerated.
-    ``max_tasks`` caps the per-goal limit ``clamp(2 * parts + 2, 3, 12)`` (None: no extra cap).
+    :func:`atomwork.agents.choices.warehouse_choices`); without it values are bounded but not enumerated.
+    From ``settings``: ``planner_attempts``, ``max_tasks`` (a cap on the per-goal limit
+    ``clamp(2 * parts + 2, 3, 12)``) and the planning token budget.
     """
 
     def __init__(
@@ -56,28 +49,29 @@ class Planner:
         model: ChatModel,
         registry: ToolRegistry,
         *,
+        settings: RunSettings | None = None,
         data_range: str = "",
-        attempts: int = 2,
-        max_tasks: int | None = None,
         examples: str = "",
         choices: Choices | None = None,
     ) -> None:
         self.model = model
         self.registry = registry
+        self.settings = settings if settings is not None else RunSettings()
         self.data_range = data_range or "the dates present in the warehouse"
-        self.attempts = max(1, attempts)
-        self.max_tasks = max_tasks
         self.examples = examples
         self.choices = choices
 
     def limits(self, goal: str) -> tuple[int, int]:
-        """``(min_tasks, max_tasks)`` for ``goal``: see :func:`atomwork.plan.task_limits`."""
+        """``(min_tasks, max_tasks)`` for ``goal``: see :func:`atomwork.goal.task_limits`."""
         least, most = task_limits(len(goal_parts(goal)))
-        if self.max_tasks is not None:
-            most = max(1, min(most, self.max_tasks))
+        if self.settings.max_tasks is not None:
+            most = max(1, min(most, self.settings.max_tasks))
         return min(least, most), most
 
-    def plan(self, goal: str) -> tuple[Plan, ValidationReport]:
+    def plan(self, goal: str, context: ConversationContext | None = None) -> tuple[Plan, ValidationReport]:
+        """A plan for ``goal``; a follow-up's ``context`` shows the planner the earlier goals, plans
+        and answers, and lets its tasks (numbered after the conversation's) reference earlier results."""
+        context = context or ConversationContext()
         least, most = self.limits(goal)
         system = render(
             "planner",
@@ -85,29 +79,46 @@ class Planner:
             data_range=self.data_range,
             memory=self.examples,
             max_tasks=most,
+            conversation=context.describe(),
         )
-        schema = plan_json_schema(self.registry, max_tasks=most, min_tasks=least, choices=self.choices)
+        tables = context.tables()
+        schema = plan_json_schema(
+            self.registry,
+            max_tasks=most,
+            min_tasks=least,
+            choices=self.choices,
+            first_index=context.next_index(),
+            finished=tables,
+        )
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
-        return self._generate(goal, messages, schema, most, known_ids=frozenset(), reserved_ids=set())
+        return self._generate(
+            goal,
+            messages,
+            schema,
+            most,
+            Purpose.PLAN,
+            known_ids=frozenset(context.outcomes),
+            reserved_ids=context.used_ids(),
+            known_tables={tid: t for tid, t in tables.items() if t is not None},
+        )
 
     def replan(
-        self, goal: str, finished: dict[str, TaskOutcome], failed: dict[str, TaskOutcome], used_ids: set[str]
+        self,
+        goal: str,
+        finished: dict[str, TaskOutcome],
+        feedback: ReplanFeedback,
+        used_ids: set[str],
     ) -> tuple[Plan, ValidationReport]:
-        """New tasks for what failed; finished tasks are kept and may be referenced.
+        """New tasks for what ``feedback`` says failed; finished tasks are kept and may be referenced.
 
         New ids continue after ``used_ids``; the schema lets new tasks depend on and reference
         the finished tasks, whose real columns ground column arguments."""
-        failed_text = "\n".join(
-            f"- {tid}: {o.task.tool}({json.dumps(o.task.args, default=str)}) -> "
-            + (o.error or (o.evaluation.reason if o.evaluation else "") or str(o.status))
-            for tid, o in failed.items()
-        )
         first = _next_index(used_ids)
         system = render(
             "replanner",
             catalog=self.registry.catalog(),
             finished="\n".join(describe_result(tid, o, max_rows=5) for tid, o in finished.items()) or "none",
-            failed=failed_text or "none",
+            failed=describe_feedback(feedback),
             next_id=first,
             data_range=self.data_range,
         )
@@ -124,6 +135,7 @@ class Planner:
             messages,
             schema,
             most,
+            Purpose.REPLAN,
             known_ids=frozenset(finished),
             reserved_ids=used_ids,
             known_tables={tid: t for tid, t in tables.items() if t is not None},
@@ -136,6 +148,7 @@ class Planner:
         messages: list[BaseMessage],
         schema: dict[str, Any],
         max_tasks: int,
+        purpose: Purpose,
         *,
         known_ids: frozenset[str],
         reserved_ids: set[str],
@@ -143,10 +156,11 @@ class Planner:
     ) -> tuple[Plan, ValidationReport]:
         last_problem = ""
         best: tuple[Plan, ValidationReport] | None = None
-        for _attempt in range(self.attempts):
+        attempts = self.settings.planner_attempts
+        for _attempt in range(attempts):
             try:
                 raw = self.model.structured(
-                    messages, schema, max_tokens=TOKENS_PER_TASK * max_tasks + 100, purpose="plan"
+                    messages, schema, max_tokens=self.settings.max_tokens.plan(max_tasks), purpose=purpose
                 )
                 draft = Plan(goal=goal, tasks=tasks_from_output(raw, self.registry))
                 plan, report = validate_plan(
@@ -171,7 +185,7 @@ class Planner:
         if best is not None:
             return best
         raise PlanError(
-            f"the planner could not produce a valid plan after {self.attempts} attempts: {last_problem}"
+            f"the planner could not produce a valid plan after {attempts} attempts: {last_problem}"
         )
 
 

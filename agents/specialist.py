@@ -10,25 +10,44 @@ from __future__ import annotations
 import json
 from typing import Any, get_args, get_origin
 
-from atomwork.prompts import render
-from atomwork.tools.base import Table, Tool
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
+from atomwork.agents.plan_schema import arg_schema_for_planner
 from atomwork.errors import AtomworkError, ToolError
 from atomwork.models.base import ChatModel
-from atomwork.plan import AtomicTask, arg_schema_for_planner, parse_ref
+from atomwork.models.purpose import Purpose
+from atomwork.plan import AtomicTask, parse_ref
+from atomwork.prompts import render
+from atomwork.prompts.rendering import describe_result
 from atomwork.result import TaskOutcome, TaskStatus, now
+from atomwork.tools.approval import ApprovalRequest, Approver
+from atomwork.tools.base import Table, Tool
 
 
 class Specialist:
     """Runs the tasks of one department with that department's tools only."""
 
-    def __init__(self, department: str, tools: list[Tool], model: ChatModel, *, data_range: str = "") -> None:
+    def __init__(
+        self,
+        department: str,
+        tools: list[Tool],
+        model: ChatModel,
+        *,
+        data_range: str = "",
+        instructions: str = "",
+        user: str | None = None,
+        approve: Approver | None = None,
+    ) -> None:
         self.department = department
         self.tools = {t.name: t for t in tools}
         self.model = model
         self.data_range = data_range
+        self.instructions = instructions
+        """The department's own guidance, given to the model when it fills in arguments."""
+        self.user = user
+        self.approve = approve
+        """Asked before each call of a tool that ``requires_approval``; None refuses them all."""
 
     def run(
         self, task: AtomicTask, outcomes: dict[str, TaskOutcome], goal: str, round_: int = 0
@@ -48,9 +67,21 @@ class Specialist:
                 args = self._complete_args(task, tool, args, missing, goal)
                 outcome.used_model = True
             outcome.resolved_args = _printable(args)
-            result = tool.invoke(args, **self._tool_context(tool))
-            outcome.used_model = outcome.used_model or tool.needs_llm
-            outcome.result = result
+            if tool.requires_approval:
+                self._check_approval(tool, task, outcome.resolved_args, goal)
+            ctx = tool.context(
+                model=self.model,
+                tables={
+                    tid: o.result.table
+                    for tid, o in outcomes.items()
+                    if o.result is not None and o.result.table is not None
+                },
+                goal=goal,
+                task_id=task.id,
+                user=self.user,
+            )
+            outcome.result = tool.invoke(args, ctx)
+            outcome.used_model = outcome.used_model or ctx.used_model
             outcome.status = TaskStatus.DONE
         except AtomworkError as exc:
             outcome.status = TaskStatus.FAILED
@@ -63,8 +94,23 @@ class Specialist:
         outcome.finished_at = now()
         return outcome
 
-    def _tool_context(self, tool: Tool) -> dict[str, Any]:
-        return {"llm": self.model} if tool.needs_llm else {}
+    def _check_approval(self, tool: Tool, task: AtomicTask, args: dict[str, Any], goal: str) -> None:
+        if self.approve is None:
+            raise ToolError(
+                f"tool {tool.name!r} needs a person's approval, and this run has no approver "
+                "(give Atomwork(approve=...))"
+            )
+        request = ApprovalRequest(
+            tool=tool.name,
+            department=self.department,
+            description=tool.description,
+            args=args,
+            task_id=task.id,
+            goal=goal,
+            user=self.user,
+        )
+        if not self.approve(request):
+            raise ToolError(f"the call of {tool.name!r} was not approved")
 
     def _complete_args(
         self, task: AtomicTask, tool: Tool, given: dict[str, Any], missing: list[str], goal: str
@@ -90,7 +136,7 @@ class Specialist:
             criteria=task.success_criteria or "a correct, non-empty result",
             given=json.dumps(fixed) if fixed else "none",
             missing=", ".join(wanted) or ", ".join(ask["properties"]),
-            hint=_schema_hint(ask),
+            hint=" ".join(text for text in (_schema_hint(ask), self.instructions) if text),
             data_range=self.data_range or "the warehouse's dates",
         )
         proposed = self.model.tool_arguments(
@@ -98,7 +144,7 @@ class Specialist:
             tool_name=tool.name,
             description=tool.description,
             parameters=ask,
-            purpose="args",
+            purpose=Purpose.ARGS,
         )
         merged = dict(given)
         for key, value in proposed.items():
@@ -166,11 +212,6 @@ def _resolve_value(value: Any, annotation: Any, outcomes: dict[str, TaskOutcome]
         if result.table is None:
             raise ToolError(f"${task_id} produced no table")
         return result.table if wants_table else result.table.to_markdown()
-    if part is not None and part.startswith("data"):
-        key = part.partition(".")[2]
-        if key and key not in result.data:
-            raise ToolError(f"${task_id} has no data field {key!r}")
-        return result.data[key] if key else result.data
     return describe_result(task_id, outcome)
 
 
@@ -178,13 +219,3 @@ def _wants(annotation: Any, cls: type[BaseModel]) -> bool:
     if annotation is cls:
         return True
     return any(_wants(arg, cls) for arg in get_args(annotation))
-
-
-def describe_result(task_id: str, outcome: TaskOutcome, max_rows: int = 12) -> str:
-    """A task's output as text for prompts: summary plus the head of its table."""
-    if outcome.result is None:
-        return f"[{task_id}] {outcome.task.tool}: no output ({outcome.error or outcome.status})"
-    text = f"[{task_id}] {outcome.task.tool}: {outcome.result.summary}"
-    if outcome.result.table is not None and outcome.result.table.rows:
-        text += "\n" + outcome.result.table.to_markdown(max_rows=max_rows)
-    return text

@@ -15,19 +15,23 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from atomwork.agents.answer_checks import check_sql_answer
-from atomwork.agents.answerer import table_text
-from atomwork.prompts import render
-from atomwork.tools.base import Attempt, Provenance, Table, Tool, ToolResult
-from atomwork.tools.glossary import STANDARD, Glossary
-from atomwork.tools.periods import resolve_period
-from atomwork.tools.schema import SchemaCatalog
-from atomwork.tools.warehouse import DEFAULT_ROW_LIMIT, Warehouse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from atomwork.agents.answer_checks import check_sql_answer
+from atomwork.agents.answerer import table_text
 from atomwork.errors import AtomworkError
 from atomwork.models.base import ChatModel
+from atomwork.models.purpose import Purpose
+from atomwork.prompts import render
+from atomwork.table import Table
+from atomwork.tool_result import Attempt, Provenance, ToolResult
+from atomwork.tools.base import Tool
+from atomwork.tools.context import RunContext
+from atomwork.tools.glossary import STANDARD, Glossary
+from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.warehouse import DEFAULT_ROW_LIMIT, Warehouse
+from atomwork.tools.warehouse.periods import resolve_period
 
 _SQL_BLOCK = re.compile(r"```(?:sql|duckdb)?\s*\n?(.*?)(?:```|$)", re.S | re.I)
 _SQL_START = re.compile(r"\b(WITH|SELECT)\b", re.I)
@@ -200,7 +204,7 @@ class SqlAnalyst:
         candidate = SqlCandidate(variant=variant)
         for attempt in range(self.max_retries + 1):
             text = self.model.complete(
-                messages, max_tokens=self.max_tokens, temperature=TEMPERATURES[variant], purpose="sql"
+                messages, max_tokens=self.max_tokens, temperature=TEMPERATURES[variant], purpose=Purpose.SQL
             )
             candidate.calls += 1
             candidate.sql = extract_sql(text)
@@ -313,11 +317,11 @@ def sql_tool(
     """``ask_warehouse``: the SQL analyst as a tool of the shared analysis department."""
     catalogs: list[SchemaCatalog] = []  # read once, on first use
 
-    def ask_warehouse(question: str, llm: ChatModel) -> ToolResult:
+    def ask_warehouse(ctx: RunContext, question: str) -> ToolResult:
         if not catalogs:
             catalogs.append(SchemaCatalog.read(warehouse))
         analyst = SqlAnalyst(
-            warehouse, llm, catalog=catalogs[0], glossary=glossary, verify=verify, max_retries=max_retries
+            warehouse, ctx.model, catalog=catalogs[0], glossary=glossary, verify=verify, max_retries=max_retries
         )
         answer = analyst.answer(question)
         return ToolResult(
@@ -341,5 +345,5 @@ def sql_tool(
         "use it when no other tool answers the question exactly.",
         args_model=AskArgs,
         fn=ask_warehouse,
-        needs_llm=True,
+        takes_ctx=True,
     )

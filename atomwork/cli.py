@@ -1,4 +1,5 @@
-"""Command line: ``atomwork run "goal"`` with a live plan view, ``atomwork chat``, ``atomwork tools``.
+"""Command line: ``atomwork run "goal"`` with a live plan view, ``atomwork chat``, ``atomwork slack``,
+``atomwork tools``.
 
 Errors the user can fix (empty goal, unknown department, unreachable model, ...)
 print one red line and exit with status 2; no traceback.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Sequence
 
 from rich.console import Console, Group
@@ -19,87 +19,58 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from atomwork.errors import AtomworkError
-from atomwork.plan import AtomicTask
-from atomwork.result import Event, EventKind, RunResult, StopReason, TaskStatus
+from atomwork.events import Event
+from atomwork.progress import RunProgress, TaskState, stop_verdict
+from atomwork.result import RunResult
 from atomwork.sdk import Atomwork, check_goal
+from atomwork.settings import RunSettings
 
-STYLE = {
-    "pending": ("·", "dim"),
-    "running": ("▶", "yellow"),
-    "done": ("✓", "green"),
-    "passed": ("✓", "green"),
-    "failed": ("✗", "red"),
-    "skipped": ("↷", "magenta"),
+STYLE: dict[TaskState, tuple[str, str]] = {
+    TaskState.PENDING: ("·", "dim"),
+    TaskState.RUNNING: ("▶", "yellow"),
+    TaskState.RAN: ("▶", "yellow"),  # ran, verdict not in yet
+    TaskState.PASSED: ("✓", "green"),
+    TaskState.FAILED: ("✗", "red"),
+    TaskState.SKIPPED: ("↷", "magenta"),
 }
+TONE = {"good": "green", "caution": "yellow", "bad": "red"}
 
 
 class PlanView:
-    """Live state of the plan, fed by engine events (thread-safe)."""
+    """The live plan table, drawn from the typed events a run emits (thread-safe)."""
 
     def __init__(self) -> None:
-        self.tasks: dict[str, AtomicTask] = {}
-        self.status: dict[str, str] = {}
-        self.notes: dict[str, str] = {}
-        self.log: list[str] = []
-        self._lock = threading.Lock()
+        self.progress = RunProgress()
 
     def on_event(self, event: Event) -> None:
-        with self._lock:
-            if event.kind in (EventKind.PLANNED, EventKind.REPLANNED):
-                for task in event.tasks:
-                    self.tasks[task.id] = task
-                    self.status[task.id] = "pending"
-                self.log.append(event.message)
-            elif event.task_id and event.kind == EventKind.TASK_STARTED:
-                self.status[event.task_id] = "running"
-            elif event.task_id and event.kind == EventKind.TASK_FINISHED:
-                msg = event.message
-                self.status[event.task_id] = "skipped" if msg.startswith("skipped") else "running"
-                if msg not in (TaskStatus.DONE, "done"):
-                    self.notes[event.task_id] = msg
-                    if not msg.startswith("skipped"):
-                        self.status[event.task_id] = "failed"
-            elif event.task_id and event.kind == EventKind.TASK_EVALUATED:
-                self.status[event.task_id] = "passed" if event.message.startswith("passed") else "failed"
-                self.notes[event.task_id] = event.message
-            else:
-                self.log.append(event.message)
+        self.progress.on_event(event)
 
     def render(self) -> Group:
-        with self._lock:
-            table = RichTable(title="Plan", expand=True, show_lines=False)
-            for column in ("", "id", "department", "tool", "args", "depends on", "evaluation"):
-                table.add_column(column, overflow="fold")
-            for task_id, task in self.tasks.items():
-                icon, style = STYLE.get(self.status.get(task_id, "pending"), ("?", ""))
-                args = ", ".join(f"{k}={v}" for k, v in task.args.items())
-                table.add_row(
-                    Text(icon, style=style),
-                    task_id,
-                    task.department,
-                    task.tool,
-                    args[:60],
-                    ", ".join(task.depends_on),
-                    Text(self.notes.get(task_id, "")[:80], style=style),
-                )
-            log = Text("\n".join(self.log[-3:]), style="dim")
-            return Group(table, log)
-
-
-VERDICT = {
-    StopReason.COMPLETED: ("green", "completed: every check held"),
-    StopReason.UNVERIFIED: (
-        "yellow",
-        "NOT VERIFIED: an answer was found, but nothing could confirm it; check the figures first",
-    ),
-    StopReason.REPLAN_BUDGET_EXHAUSTED: ("red", "not completed: some work still failed after replanning"),
-    StopReason.NO_PROGRESS: ("red", "not completed: the planner found no new way to make progress"),
-}
+        snapshot = self.progress.snapshot()
+        table = RichTable(title="Plan", expand=True, show_lines=False)
+        for column in ("", "id", "department", "tool", "args", "depends on", "evaluation"):
+            table.add_column(column, overflow="fold")
+        for line in snapshot.tasks:
+            icon, style = STYLE[line.state]
+            task = line.task
+            args = ", ".join(f"{k}={v}" for k, v in task.args.items())
+            table.add_row(
+                Text(icon, style=style),
+                task.id,
+                task.department,
+                task.tool,
+                args[:60],
+                ", ".join(task.depends_on),
+                Text(line.note[:80], style=style),
+            )
+        log = Text("\n".join(snapshot.log[-3:]), style="dim")
+        return Group(table, log)
 
 
 def verdict(result: RunResult) -> tuple[str, str]:
     """The stop reason in plain words, with the colour to show it in."""
-    return VERDICT.get(result.stop_reason, ("red", str(result.stop_reason)))
+    said = stop_verdict(result.stop_reason)
+    return TONE[said.tone], said.words
 
 
 def print_result(console: Console, result: RunResult) -> None:
@@ -152,53 +123,38 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, console: Console) -> int:
-    """Interactive REPL: one goal per line; 'tools', 'schema', 'quit'."""
+    """The conversational REPL (see :mod:`atomwork.repl`)."""
+    from atomwork.repl import main as repl_main
+
     with _session(args) as session:
-        console.print("[bold]atomwork chat[/] — type a goal; 'tools', 'schema' or 'quit'.")
-        while True:
-            try:
-                line = console.input("[bold cyan]goal> [/]").strip()
-            except (EOFError, KeyboardInterrupt):
-                console.print()
-                return 0
-            if line in ("quit", "exit", ":q"):
-                return 0
-            if line == "tools":
-                console.print(session.registry.catalog())
-                continue
-            if line == "schema":
-                console.print(session.warehouse.schema_summary())
-                continue
-            if not line:
-                continue
-            view = PlanView()
-            try:
-                with Live(view.render(), console=console, refresh_per_second=4) as live:
+        return repl_main(session, console)
 
-                    def on_event(event: Event, view: PlanView = view, live: Live = live) -> None:
-                        view.on_event(event)
-                        live.update(view.render())
 
-                    result = session.run(line, on_event=on_event)
-                print_result(console, result)
-            except AtomworkError as exc:
-                console.print(f"[red]error:[/] {exc}")
+def cmd_slack(args: argparse.Namespace, console: Console) -> int:
+    """The Slack bot (see :mod:`atomwork.adapters.slack`): runs until Ctrl-C."""
+    import logging
+    import os
+
+    from atomwork.adapters.slack import SlackSettings, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = SlackSettings.from_env(
+        os.environ, host=args.host, port=args.port, policy=args.policy, workers=args.workers
+    )
+    serve(settings, lambda: _session(args), announce=console.print)
+    return 0
 
 
 def cmd_tools(args: argparse.Namespace, console: Console) -> int:
-    from atomwork.tools.departments import build_department_tools
-    from atomwork.tools.registry import ToolRegistry
-    from atomwork.tools.reporting import reporting_tools
+    from atomwork.pack import build_registry
     from atomwork.tools.warehouse import Warehouse
 
     warehouse = Warehouse.open(args.warehouse)
     try:
-        registry = ToolRegistry([*build_department_tools(warehouse), *reporting_tools()])
-        if args.departments:
-            registry = registry.restricted_to(_split(args.departments))
-        console.print(registry.catalog())
+        registry = build_registry(warehouse, _split(args.departments) if args.departments else None)
+        console.print(registry.catalog(), markup=False, highlight=False)
         if args.schema:
-            console.print(warehouse.schema_summary())
+            console.print(warehouse.schema_summary(), markup=False, highlight=False)
     finally:
         warehouse.close()
     return 0
@@ -209,11 +165,12 @@ def _split(text: str) -> list[str]:
 
 
 def _session(args: argparse.Namespace) -> Atomwork:
+    settings = RunSettings(max_replans=args.max_replans)  # a bad value is one ConfigError line
     return Atomwork(
         model=args.model,
         warehouse=args.warehouse,
         departments=_split(args.departments) if args.departments else None,
-        max_replans=args.max_replans,
+        settings=settings,
     )
 
 
@@ -237,6 +194,20 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.set_defaults(fn=cmd_run)
     chat_p = sub.add_parser("chat", parents=[common], help="interactive REPL")
     chat_p.set_defaults(fn=cmd_chat)
+    slack_p = sub.add_parser(
+        "slack",
+        parents=[common],
+        help="the Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP mode with SLACK_SIGNING_SECRET",
+    )
+    slack_p.add_argument("--host", default=None, help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack_p.add_argument("--port", type=int, default=None, help="HTTP mode: port (default $PORT or 3000)")
+    slack_p.add_argument(
+        "--policy",
+        default=None,
+        help="channel/user -> departments TOML (default $ATOMWORK_HOME/slack_policy.toml)",
+    )
+    slack_p.add_argument("--workers", type=int, default=None, help="goals run at once (default 4)")
+    slack_p.set_defaults(fn=cmd_slack)
     tools_p = sub.add_parser("tools", parents=[common], help="list the tools (and --schema)")
     tools_p.add_argument("--schema", action="store_true")
     tools_p.set_defaults(fn=cmd_tools)

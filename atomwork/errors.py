@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "GoalError",
     "ModelError",
+    "ModelRequestsBlocked",
     "PlanError",
     "ToolError",
 ]
@@ -34,6 +35,10 @@ class ConfigError(AtomworkError, ValueError):
 
 class ModelError(AtomworkError):
     """The language model could not be reached or returned unusable output."""
+
+
+class ModelRequestsBlocked(ConfigError):
+    """A real model was about to be loaded or called while tests block model requests."""
 
 
 class PlanError(AtomworkError):

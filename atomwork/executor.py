@@ -4,20 +4,20 @@ Each task starts as soon as its own dependencies have passed evaluation, not whe
 a whole "layer" of the DAG is done: a slow branch never holds back unrelated work.
 Each worker runs the task with its department's specialist and then evaluates the
 output, so a dependent only ever sees evaluated, passing inputs. A task whose
-dependency failed is skipped (and left for the replanner).
+dependency failed is skipped (and left for the replanner). Each step is reported as a typed
+event: :class:`TaskStarted`, :class:`TaskFinished`, :class:`TaskEvaluated`, :class:`TaskSkipped`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from atomwork.agents.evaluator import Evaluator
 from atomwork.agents.specialist import Specialist
+from atomwork.events import EventHandler, TaskEvaluated, TaskFinished, TaskSkipped, TaskStarted
+from atomwork.outcome import TaskOutcome, TaskStatus, now
 from atomwork.plan import AtomicTask, Plan
-from atomwork.result import Event, EventKind, TaskOutcome, TaskStatus, now
-
-EventSink = Callable[[Event], None]
 
 
 def execute(
@@ -28,13 +28,15 @@ def execute(
     evaluator: Evaluator,
     goal: str,
     round_: int,
-    emit: EventSink,
+    emit: EventHandler,
     max_workers: int = 4,
+    cancel: threading.Event | None = None,
 ) -> dict[str, TaskOutcome]:
     """Run every task of ``plan`` that has no outcome yet; return the new outcomes.
 
     ``outcomes`` holds earlier rounds' results (read-only here): finished tasks are
-    referenced, never re-run.
+    referenced, never re-run. Once ``cancel`` is set no task is started any more: the running
+    ones finish and the tasks never started get no outcome.
     """
     new: dict[str, TaskOutcome] = {}
     todo = [t for t in plan.tasks if t.id not in outcomes]
@@ -45,7 +47,7 @@ def execute(
         return {**outcomes, **new}
 
     def run_one(task: AtomicTask) -> TaskOutcome:
-        emit(Event(kind=EventKind.TASK_STARTED, task_id=task.id, message=f"{task.department}: {task.tool}"))
+        emit(TaskStarted(task=task, round=round_))
         specialist = specialists.get(task.department)
         if specialist is None:
             outcome = TaskOutcome(
@@ -58,32 +60,22 @@ def execute(
             )
         else:
             outcome = specialist.run(task, visible(), goal, round_)
-        emit(Event(kind=EventKind.TASK_FINISHED, task_id=task.id, message=outcome.error or outcome.status))
+        emit(TaskFinished(outcome=outcome.model_copy()))  # a snapshot: the evaluation is set below
         outcome.evaluation = evaluator.evaluate_task(outcome, goal)
-        verdict = "passed" if outcome.evaluation.passed else "failed"
-        emit(
-            Event(
-                kind=EventKind.TASK_EVALUATED,
-                task_id=task.id,
-                message=f"{verdict} (score {outcome.evaluation.score:.1f}): {outcome.evaluation.reason}",
-            )
-        )
+        emit(TaskEvaluated(task_id=task.id, evaluation=outcome.evaluation))
         return outcome
 
     running: dict[Future[TaskOutcome], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="atomwork-task") as pool:
         while True:
-            for task in todo:
+            for task in todo if cancel is None or not cancel.is_set() else ():
                 if task.id in new or task.id in running.values():
                     continue
                 deps = [visible().get(d) for d in task.depends_on]
                 if any(d is not None and not d.ok and d.status != TaskStatus.RUNNING for d in deps):
-                    new[task.id] = _skipped(
-                        task, round_, [d.task.id for d in deps if d is not None and not d.ok]
-                    )
-                    emit(
-                        Event(kind=EventKind.TASK_FINISHED, task_id=task.id, message=new[task.id].error or "")
-                    )
+                    failed = [d.task.id for d in deps if d is not None and not d.ok]
+                    new[task.id] = _skipped(task, round_, failed)
+                    emit(TaskSkipped(task=task, failed_dependencies=failed, round=round_))
                 elif all(d is not None and d.ok for d in deps):
                     running[pool.submit(run_one, task)] = task.id
             if not running:
@@ -92,9 +84,13 @@ def execute(
             for future in finished:
                 task_id = running.pop(future)
                 new[task_id] = future.result()
+    if cancel is not None and cancel.is_set():
+        return new
     for task in todo:  # dependencies that never appeared (cannot happen for a validated plan)
         if task.id not in new:
-            new[task.id] = _skipped(task, round_, [d for d in task.depends_on if d not in visible()])
+            missing = [d for d in task.depends_on if d not in visible()]
+            new[task.id] = _skipped(task, round_, missing)
+            emit(TaskSkipped(task=task, failed_dependencies=missing, round=round_))
     return new
 
 

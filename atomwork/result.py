@@ -1,89 +1,24 @@
-"""Typed records of a run: task outcomes, evaluations, events and the final result."""
+"""The typed record of a finished run: :class:`RunResult`.
+
+Its parts (task outcomes, evaluations, stop reasons) are defined in :mod:`atomwork.outcome`
+and re-exported here, since a result is where users meet them.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from atomwork.events import Event
 from atomwork.models.base import Usage
-from atomwork.plan import AtomicTask, Plan
-from atomwork.tools.base import Table, ToolResult
+from atomwork.outcome import Evaluation, StopReason, TaskOutcome, TaskStatus, now
+from atomwork.plan import Plan
+from atomwork.settings import RunSettings
+from atomwork.table import Table
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class TaskStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-class Evaluation(BaseModel):
-    """The evaluator's verdict: programmatic checks plus a model score (0..1)."""
-
-    passed: bool
-    score: float = Field(ge=0.0, le=1.0)
-    checks: list[str] = Field(default_factory=list, description="Failed programmatic checks")
-    reason: str = ""
-
-
-class TaskOutcome(BaseModel):
-    """What happened to one task."""
-
-    task: AtomicTask
-    status: TaskStatus = TaskStatus.PENDING
-    result: ToolResult | None = None
-    error: str | None = None
-    error_type: str | None = None
-    """Class name of the error that failed the task (``ModelError``, ``ToolError``, ...)."""
-    resolved_args: dict[str, Any] = Field(default_factory=dict)
-    used_model: bool = False
-    """True when the specialist asked the model for arguments (or the tool itself used it)."""
-    round: int = 0
-    """Planning round that produced the task (0 = first plan)."""
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    evaluation: Evaluation | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == TaskStatus.DONE and (self.evaluation is None or self.evaluation.passed)
-
-
-class StopReason(StrEnum):
-    COMPLETED = "completed"
-    """Every task and the final answer passed evaluation, and every model-written result was verified."""
-    REPLAN_BUDGET_EXHAUSTED = "replan_budget_exhausted"
-    """Work still failed evaluation after the allowed number of replans."""
-    NO_PROGRESS = "no_progress"
-    """The replanner could not propose any new runnable task."""
-    UNVERIFIED = "unverified"
-    """An answer was produced, but nothing could verify it: treat its figures with caution."""
-
-
-class EventKind(StrEnum):
-    PLANNED = "planned"
-    TASK_STARTED = "task_started"
-    TASK_FINISHED = "task_finished"
-    TASK_EVALUATED = "task_evaluated"
-    REPLANNED = "replanned"
-    FINISHED = "finished"
-
-
-class Event(BaseModel):
-    kind: EventKind
-    task_id: str | None = None
-    message: str = ""
-    tasks: list[AtomicTask] = Field(default_factory=list)
-    """With PLANNED and REPLANNED: the tasks just planned."""
-    at: datetime = Field(default_factory=now)
+__all__ = ["Evaluation", "RunResult", "StopReason", "TaskOutcome", "TaskStatus", "now"]
 
 
 class RunResult(BaseModel):
@@ -99,12 +34,27 @@ class RunResult(BaseModel):
     stop_reason: StopReason
     replans: int = 0
     plan_repairs: list[str] = Field(default_factory=list)
+    reused: list[str] = Field(default_factory=list)
+    """Ids of results from earlier turns of the conversation that this run used (a follow-up);
+    they are in ``outcomes`` but were not run again."""
     model: str
+    settings: RunSettings = Field(default_factory=RunSettings)
+    """The settings the run used."""
     started_at: datetime
     finished_at: datetime
     events: list[Event] = Field(default_factory=list)
+    """Every event the run emitted, in order (see :mod:`atomwork.events`)."""
     usage: Usage = Field(default_factory=Usage)
     """Model calls, tokens and seconds this run spent, in total and per purpose."""
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _without_untyped_events(cls, value: Any) -> Any:
+        # Run records saved before events were typed hold {"kind", "message"} dicts; the rest of
+        # such a record still reads, its untyped events are left out.
+        if isinstance(value, list):
+            return [e for e in value if not (isinstance(e, dict) and "type" not in e)]
+        return value
 
     @property
     def ok(self) -> bool:

@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from langchain_core.messages import HumanMessage, SystemMessage
+
 from atomwork.evals.bench import AtomworkSystem, BenchReport, CaseRecord, System, run_bench
 from atomwork.evals.cases import DatasetName, EvalCase, Level
 from atomwork.evals.labeled import save as save_labeled
 from atomwork.evals.report import print_reports, save_report
-from langchain_core.messages import HumanMessage, SystemMessage
-
-from atomwork.models import ChatModel, load_model
+from atomwork.models import ChatModel, Purpose, load_model
 
 SYSTEMS = ("atomwork", "text2sql", "react")
 
@@ -64,12 +64,11 @@ def progress(record: CaseRecord) -> None:
 def planning_figures(model: ChatModel) -> None:
     """The older figures: plain completion speed and the planning-quality suite on the demo warehouse."""
     from atomwork.evals import run_suite
-
     from atomwork.sdk import Atomwork
 
     prompt = [SystemMessage("Reply with a short sentence."), HumanMessage("Say hello to the sales team.")]
     start = time.perf_counter()
-    text = model.complete(prompt, max_tokens=64, purpose="bench")
+    text = model.complete(prompt, max_tokens=64, purpose=Purpose.CHAT)
     seconds = time.perf_counter() - start
     words = len(text.split())
     print(f"\nplain completion: {seconds:.2f}s for ~{words} words ({words / max(seconds, 1e-9):.1f} words/s)")

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from atomwork.evals.cases import DatasetName, EvalCase, Level
-from atomwork.evals.labeled import LabeledQuestion, label_run
-from atomwork.tools.base import Table
-from atomwork.tools.warehouse import Warehouse
 from pydantic import BaseModel, Field
 
+from atomwork.evals.cases import DatasetName, EvalCase, Level
+from atomwork.evals.labeled import LabeledQuestion, label_run
 from atomwork.models.base import ChatModel, Usage
+from atomwork.tools.base import Table
+from atomwork.tools.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from atomwork.sdk import Atomwork

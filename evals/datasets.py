@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from atomwork.evals.cases import DatasetName, EvalCase, Level
+from atomwork.home import atomwork_home
 from atomwork.tools.base import Table
 from atomwork.tools.warehouse import (
     SCHEMA_VERSION,
@@ -27,8 +29,6 @@ from atomwork.tools.warehouse import (
     default_warehouse_path,
     load_extension,
 )
-
-from atomwork.home import atomwork_home
 
 __all__ = [
     "CRM_END",

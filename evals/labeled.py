@@ -12,17 +12,17 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import BaseModel, Field
+
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_analyst import period_hints, results_agree
 from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.evals.scoring import score_answer
+from atomwork.result import RunResult
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
-from pydantic import BaseModel, Field
-
-from atomwork.result import RunResult
 
 LABELED_PATH = Path(__file__).with_name("labeled_sql.jsonl")
 

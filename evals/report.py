@@ -16,9 +16,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from atomwork.evals.bench import BenchReport, SystemMetrics
 from rich.console import Console
 from rich.table import Table as RichTable
+
+from atomwork.evals.bench import BenchReport, SystemMetrics
 
 __all__ = ["accuracy_table", "dataset_table", "machine_info", "print_reports", "save_report"]
 

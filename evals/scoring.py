@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import BaseModel
+
 from atomwork.evals.cases import EvalCase, Expect
 from atomwork.tools.base import Table
-from pydantic import BaseModel
 
 __all__ = ["MAX_NUMBERS_WITHOUT_TABLE", "Score", "ShownNumber", "extract_numbers", "score_answer"]
 

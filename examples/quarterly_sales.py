@@ -12,7 +12,7 @@ import atomwork
 
 def main(model: str | None = None) -> int:
     def show(event: atomwork.Event) -> None:
-        print(f"[{event.kind}] {event.task_id or ''} {event.message}")
+        print(f"[{event.type}] {event}")
 
     result = atomwork.run(
         "Analyze last quarter's sales by region, flag anomalies, draft a report for the sales director",

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from atomwork.tools.departments import build_department_tools
+
+from atomwork.models.guard import BLOCK_ENV
+from atomwork.tools.enterprise import enterprise_registry
 from atomwork.tools.registry import ToolRegistry
-from atomwork.tools.reporting import reporting_tools
 from atomwork.tools.warehouse import Warehouse
 
 
@@ -18,6 +19,14 @@ def atomwork_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ATOMWORK_HOME", str(home))
         yield home
+
+
+@pytest.fixture(autouse=True)
+def _block_real_model_requests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test loads or calls a real model by accident (the flag reaches CLI subprocesses too);
+    tests marked real_model, vllm or model_requests talk to a model backend on purpose."""
+    if not any(request.node.get_closest_marker(m) for m in ("real_model", "vllm", "model_requests")):
+        monkeypatch.setenv(BLOCK_ENV, "1")
 
 
 @pytest.fixture(scope="session")
@@ -34,4 +43,4 @@ def warehouse_path(warehouse: Warehouse) -> Path:
 
 @pytest.fixture(scope="session")
 def registry(warehouse: Warehouse) -> ToolRegistry:
-    return ToolRegistry([*build_department_tools(warehouse), *reporting_tools()])
+    return enterprise_registry(warehouse)

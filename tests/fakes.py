@@ -6,10 +6,13 @@ import threading
 import time
 from typing import Literal
 
-from atomwork.tools.base import Table, Tool, ToolError, ToolResult
-from atomwork.tools.registry import ToolRegistry
-from atomwork.tools.reporting import reporting_tools
 from pydantic import BaseModel, Field
+
+from atomwork.errors import ToolError
+from atomwork.table import Table
+from atomwork.tool_result import ToolResult
+from atomwork.tools import Department, Tool, ToolRegistry
+from atomwork.tools.reporting import draft_report
 
 REVENUE = {"AFRICA": 120.0, "AMERICA": 150.0, "ASIA": 140.0, "EUROPE": 135.0, "MIDDLE EAST": 610.0}
 
@@ -118,9 +121,12 @@ def make_registry(recorder: Recorder | None = None) -> ToolRegistry:
             args_model=PeriodArgs,
             fn=empty,
         ),
-        *reporting_tools(),
     ]
-    return ToolRegistry(tools)
+    shared = [
+        Department("analysis", shared=True),
+        Department("reporting", tools=[draft_report], shared=True, writes_report=True),
+    ]
+    return ToolRegistry(tools, departments=shared)
 
 
 def task(

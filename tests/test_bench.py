@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from pydantic import BaseModel
+from rich.console import Console
+
+from atomwork.errors import ModelError
 from atomwork.evals.baselines.react import (
     OUT_OF_STEPS,
     AtomworkChatModel,
@@ -22,14 +27,9 @@ from atomwork.evals.baselines.text_to_sql import TextToSqlSystem, extract_sql, r
 from atomwork.evals.bench import AtomworkSystem, SystemAnswer, run_bench
 from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
 from atomwork.evals.report import accuracy_table, dataset_table, save_report
+from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
 from atomwork.tools.warehouse import Warehouse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from pydantic import BaseModel
-from rich.console import Console
-
-from atomwork.errors import ModelError
-from atomwork.models import ScriptedModel
 
 from .fakes import task
 

@@ -64,6 +64,7 @@ def test_cli_empty_goal_is_one_clear_line(atomwork_home):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.model_requests
 def test_cli_broken_model_endpoint_is_one_clear_line(atomwork_home, warehouse_path):
     proc = _cli(
         "run",
@@ -90,6 +91,7 @@ def test_cli_bad_model_spec(atomwork_home, warehouse_path, capsys):
     assert "bad model spec" in capsys.readouterr().out
 
 
+@pytest.mark.model_requests
 def test_model_error_type_for_unreachable_endpoint():
     with pytest.raises(ModelError):
         atomwork.run("revenue", model="vllm:http://127.0.0.1:9/v1")

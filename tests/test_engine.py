@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from atomwork.agents.evaluator import grounding_check
 
+from atomwork.agents.evaluator import grounding_check
 from atomwork.engine import Engine
 from atomwork.errors import ConfigError, ModelError, PlanError
-from atomwork.models import ScriptedModel
-from atomwork.result import EventKind, StopReason, TaskStatus
+from atomwork.events import Replanned
+from atomwork.models import Purpose, ScriptedModel
+from atomwork.result import StopReason, TaskStatus
+from atomwork.settings import RunSettings
 
 from .fakes import Recorder, make_registry, task
 
@@ -17,9 +19,13 @@ BAD = {"reason": "misses the point", "score": 2}
 REPORT = "Headline: MIDDLE EAST leads with 610.0 revenue.\n- total 1155.0"
 
 
-def engine(script, recorder=None, **kw) -> tuple[Engine, ScriptedModel]:
+def engine(script, recorder=None, **settings) -> tuple[Engine, ScriptedModel]:
+    """An engine on the scripted model; model scores are on unless ``settings`` say otherwise."""
     model = ScriptedModel(script)
-    return Engine(model, make_registry(recorder), data_range="1992-01-01 to 1998-08-02", **kw), model
+    chosen = RunSettings(**{"score_tasks_with_model": True, "score_final_with_model": True, **settings})
+    return Engine(
+        model, make_registry(recorder), settings=chosen, data_range="1992-01-01 to 1998-08-02"
+    ), model
 
 
 def test_happy_path_fully_specified_tasks_make_no_model_call():
@@ -101,7 +107,8 @@ def test_failed_task_is_replanned_and_finished_work_is_kept():
         ]
     }
     eng, model = engine(
-        {"plan": [first, second], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]}, rec
+        {"plan": [first], "replan": [second], "score": [GOOD], "score_final": [GOOD], "answer": ["a"]},
+        rec,
     )
     result = eng.run("compare")
     assert result.stop_reason == StopReason.COMPLETED
@@ -110,16 +117,18 @@ def test_failed_task_is_replanned_and_finished_work_is_kept():
     assert result.outcomes["t3"].status == TaskStatus.SKIPPED
     assert result.outcomes["t4"].ok and result.outcomes["t5"].ok
     assert rec.calls.count("sales_by_region:1998") == 1, "finished task was re-run"
-    replan_prompt = [c.prompt for c in model.calls if c.purpose == "plan"][1]
+    replan_prompt = next(c.prompt for c in model.calls if c.purpose == Purpose.REPLAN)
     assert "t1" in replan_prompt and "broken" in replan_prompt
-    assert [e.kind for e in result.events].count(EventKind.REPLANNED) == 1
+    assert sum(isinstance(e, Replanned) for e in result.events) == 1
     assert result.plan.ids() == ["t1", "t2", "t3", "t4", "t5"]
 
 
 def test_replan_budget_exhausted_gives_clear_stop_reason():
     broken = {"tasks": [task("t1", "sales_by_region", "sales", {"period": "broken"})]}
     again = {"tasks": [task("t2", "sales_by_region", "sales", {"period": "broken"})]}
-    eng, _ = engine({"plan": [broken, again], "score": [GOOD], "score_final": [BAD]}, max_replans=1)
+    eng, _ = engine(
+        {"plan": [broken], "replan": [again], "score": [GOOD], "score_final": [BAD]}, max_replans=1
+    )
     result = eng.run("x")
     assert result.stop_reason == StopReason.REPLAN_BUDGET_EXHAUSTED
     assert not result.ok
@@ -130,7 +139,9 @@ def test_replan_budget_exhausted_gives_clear_stop_reason():
 def test_low_model_score_triggers_replanning():
     first = {"tasks": [task("t1", "sales_by_region", "sales", {"period": "1998"})]}
     second = {"tasks": [task("t2", "sales_by_region", "sales", {"period": "1997"})]}
-    eng, _ = engine({"plan": [first, second], "score": [BAD, GOOD], "score_final": [GOOD], "answer": ["a"]})
+    eng, _ = engine(
+        {"plan": [first], "replan": [second], "score": [BAD, GOOD], "score_final": [GOOD], "answer": ["a"]}
+    )
     result = eng.run("x")
     assert result.outcomes["t1"].status == TaskStatus.DONE
     assert not result.outcomes["t1"].ok and result.outcomes["t1"].evaluation.score == 0.2
@@ -150,7 +161,7 @@ def test_programmatic_check_fails_empty_table_without_asking_the_model():
 def test_replanner_that_cannot_plan_stops_with_no_progress():
     first = {"tasks": [task("t1", "sales_by_region", "sales", {"period": "broken"})]}
     useless = {"tasks": [task("t9", "launch_rockets", "sales", {})]}
-    eng, _ = engine({"plan": [first, useless], "score_final": [GOOD]})
+    eng, _ = engine({"plan": [first], "replan": [useless], "score_final": [GOOD]})
     result = eng.run("x")
     assert result.stop_reason == StopReason.NO_PROGRESS
     assert result.outcomes["t1"].status == TaskStatus.FAILED
@@ -183,7 +194,8 @@ def test_final_answer_failing_evaluation_triggers_replan():
     second = {"tasks": [task("t2", "draft_report", "reporting", {"title": "r", "inputs": ["$t1"]})]}
     eng, model = engine(
         {
-            "plan": [first, second],
+            "plan": [first],
+            "replan": [second],
             "score": [GOOD],
             # The programmatic check (a report was asked for, none was drafted) rejects the first
             # answer before any model score is asked for.
@@ -196,7 +208,7 @@ def test_final_answer_failing_evaluation_triggers_replan():
     assert result.stop_reason == StopReason.COMPLETED
     assert result.answer.startswith(REPORT) and "Sources: t1 (sales_by_region)" in result.answer
     assert result.replans == 1
-    replan_prompt = [c.prompt for c in model.calls if c.purpose == "plan"][1]
+    replan_prompt = next(c.prompt for c in model.calls if c.purpose == Purpose.REPLAN)
     assert "final answer rejected" in replan_prompt and "no report was drafted" in replan_prompt
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
 from atomwork.evals.datasets import all_cases, build_crm, dataset_path, expected_table, select_cases
 from atomwork.evals.scoring import MAX_NUMBERS_WITHOUT_TABLE, extract_numbers, score_answer

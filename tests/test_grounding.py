@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from atomwork.agents.answerer import Answerer, table_text, untraced_figures
 from atomwork.agents.evaluator import Evaluator, coverage_check, task_checks
-from atomwork.tools.base import Table, ToolResult
-from atomwork.tools.departments import detect_anomalies
-from atomwork.tools.reporting import draft_report
-
 from atomwork.figures import degenerate, figures, matches
 from atomwork.models import ScriptedModel
 from atomwork.plan import AtomicTask
 from atomwork.result import Evaluation, TaskOutcome, TaskStatus
+from atomwork.settings import RunSettings
+from atomwork.table import Table
+from atomwork.tool_result import ToolResult
+from atomwork.tools.analysis import detect_anomalies
+from atomwork.tools.context import RunContext
+from atomwork.tools.reporting import draft_report
 
 REVENUE = Table(columns=["region", "revenue"], rows=[["ASIA", 1234567.89], ["EUROPE", 987654.32]])
 
@@ -87,7 +89,7 @@ def test_one_result_is_answered_without_a_model_call():
 
 
 def test_final_answer_checks_reject_degenerate_and_untraced_text():
-    evaluator = Evaluator(ScriptedModel({}), score_final_with_model=False)
+    evaluator = Evaluator(ScriptedModel({}), RunSettings(score_final_with_model=False))
     outcomes = {"t1": SALES}
     good = evaluator.evaluate_final("revenue by region in 1997", "ASIA: 1,234,567.89.", outcomes)
     assert good.passed
@@ -115,11 +117,13 @@ def test_no_anomalies_is_a_finding_not_a_failure():
 def test_a_report_citing_invented_figures_is_rebuilt_from_its_inputs():
     facts = ["Revenue by region for 1997: ASIA 1,234,567.89; EUROPE 987,654.32."]
     model = ScriptedModel({"report": ["Headline: ASIA made 7,777,777.\n- EUROPE 987,654.32."]})
-    result = draft_report("1997 revenue", "the CFO", facts, llm=model)
+    args = {"title": "1997 revenue", "audience": "the CFO", "inputs": facts}
+    result = draft_report.invoke(args, RunContext(model=model))
     assert "7,777,777" not in result.summary and "1,234,567.89" in result.summary
-    assert result.data["replaced_draft"]
+    assert result.draft is not None and result.draft.replaced and result.draft.sources == facts[0]
     kept = ScriptedModel({"report": ["Headline: ASIA led with 1,234,567.89.\n- EUROPE 987,654.32."]})
-    assert draft_report("1997 revenue", "the CFO", facts, llm=kept).summary.startswith("Headline: ASIA")
+    kept_result = draft_report.invoke(args, RunContext(model=kept))
+    assert kept_result.summary.startswith("Headline: ASIA") and kept_result.draft.replaced == []
 
 
 def test_table_text_states_figures_in_full():

@@ -1,5 +1,4 @@
 from atomwork.memory import HashingEmbedding, PlanMemory
-
 from atomwork.plan import AtomicTask, Plan
 
 

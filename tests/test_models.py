@@ -17,6 +17,7 @@ from atomwork.models import (
     DEFAULT_EMBEDDED,
     EMBEDDED_MODELS,
     SPEC_HELP,
+    Purpose,
     ScriptedModel,
     Usage,
     llamacpp,
@@ -107,6 +108,7 @@ def test_embedded_registry_and_help():
         embedded_spec("3b")
 
 
+@pytest.mark.model_requests
 def test_missing_gguf_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_model(f"gguf:{tmp_path / 'nope.gguf'}")
@@ -118,6 +120,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.model_requests
 def test_unreachable_endpoint_is_a_clear_model_error():
     port = _free_port()  # nothing listens there
     with pytest.raises(ModelError, match=f"cannot reach the model endpoint http://127.0.0.1:{port}/v1"):
@@ -206,6 +209,7 @@ class _Raises:
         raise self.exc
 
 
+@pytest.mark.model_requests
 def test_truncated_structured_output_returns_partial_text_and_other_failures_are_model_errors():
     import openai
     from openai.types.chat import ChatCompletion
@@ -237,7 +241,6 @@ def test_truncated_structured_output_returns_partial_text_and_other_failures_are
 
 def test_evaluator_reads_the_score_from_a_truncated_verdict():
     from atomwork.agents.evaluator import Evaluator
-
     from atomwork.models import ScriptedModel
 
     evaluator = Evaluator(ScriptedModel({"score_final": ['{"score": 8, "reason": "good but cut o']}))
@@ -270,20 +273,19 @@ def test_usage_accounting_is_thread_safe():
     model = ScriptedModel(lambda purpose, messages, schema: "abcd" * 5)
     mark = model.mark()
 
-    def work(purpose: str) -> None:
+    def work(purpose: Purpose) -> None:
         for _ in range(50):
             model.complete([HumanMessage("1234" * 3)], purpose=purpose)
 
-    threads = [threading.Thread(target=work, args=(f"p{i}",)) for i in range(4)]
+    purposes = [Purpose.PLAN, Purpose.ARGS, Purpose.SCORE, Purpose.ANSWER]
+    threads = [threading.Thread(target=work, args=(p,)) for p in purposes]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     usage = model.usage_since(mark)
     assert usage.calls == 200 and usage.prompt_tokens == 600 and usage.completion_tokens == 1000
-    assert {name: totals.calls for name, totals in usage.by_purpose.items()} == {
-        f"p{i}": 50 for i in range(4)
-    }
+    assert {name: totals.calls for name, totals in usage.by_purpose.items()} == dict.fromkeys(purposes, 50)
 
 
 def test_stop_and_repeat_penalty_are_passed_and_recorded():
@@ -323,6 +325,7 @@ def _openai_model(handler) -> OpenAICompatModel:
     return model
 
 
+@pytest.mark.model_requests
 def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
     requests: list[dict] = []
 
@@ -362,6 +365,7 @@ def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
     assert model.usage_since(mark).prompt_tokens == 240
 
 
+@pytest.mark.model_requests
 def test_openai_tool_arguments_log_server_usage():
     def handler(request: httpx.Request) -> httpx.Response:
         call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}

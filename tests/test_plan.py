@@ -1,7 +1,9 @@
 import pytest
 
+from atomwork.agents.plan_schema import plan_json_schema
+from atomwork.agents.plan_validation import validate_plan
 from atomwork.errors import PlanError
-from atomwork.plan import AtomicTask, Plan, parse_ref, plan_json_schema, validate_plan
+from atomwork.plan import AtomicTask, Plan, parse_ref
 
 from .fakes import make_registry, task
 
@@ -13,7 +15,8 @@ def plan_of(*tasks: dict) -> Plan:
 def test_parse_ref():
     assert parse_ref("$t1") == ("t1", None)
     assert parse_ref(" $t2.table ") == ("t2", "table")
-    assert parse_ref("$t3.data.total") == ("t3", "data.total")
+    assert parse_ref("$t3.summary") == ("t3", "summary")
+    assert parse_ref("$t3.data.total") is None  # results have typed fields, no data keys
     assert parse_ref("t1") is None
     assert parse_ref("cost is $5") is None
     assert parse_ref(3) is None
@@ -147,7 +150,8 @@ def test_empty_goal_rejected():
 
 
 def test_replanning_drops_repeats_of_finished_work_and_reuses_their_output():
-    from atomwork.plan import ValidationReport, drop_repeated_work
+    from atomwork.agents.plan_validation import drop_repeated_work
+    from atomwork.plan import ValidationReport
 
     finished = {"t1": AtomicTask.model_validate(task("t1", "sales_by_region", "sales", {"period": "1998"}))}
     new = plan_of(

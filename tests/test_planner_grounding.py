@@ -10,25 +10,18 @@ from typing import Any
 
 import jsonschema
 import pytest
-from atomwork.agents.planner import Planner, goal_message
-from atomwork.tools.base import Table, ToolResult
-from atomwork.tools.periods import period_choices, previous_period
 
-from atomwork.models import ScriptedModel
-from atomwork.plan import (
-    AtomicTask,
-    Choices,
-    Plan,
-    column_choices,
-    goal_parts,
-    goal_steps,
-    plan_json_schema,
-    task_limits,
-    tool_arg_schema,
-    validate_plan,
-    warehouse_choices,
-)
+from atomwork.agents.choices import Choices, warehouse_choices
+from atomwork.agents.plan_schema import column_choices, plan_json_schema, tool_arg_schema
+from atomwork.agents.plan_validation import validate_plan
+from atomwork.agents.planner import Planner, goal_message
+from atomwork.feedback import ReplanFeedback
+from atomwork.goal import goal_parts, goal_steps, task_limits
+from atomwork.models import Purpose, ScriptedModel
+from atomwork.plan import AtomicTask, Plan
 from atomwork.result import TaskOutcome, TaskStatus
+from atomwork.tools.base import Table, ToolResult
+from atomwork.tools.warehouse.periods import period_choices, previous_period
 
 from .fakes import make_registry, task
 
@@ -484,8 +477,14 @@ def test_replan_schema_and_validation_through_the_planner(registry, choices):
     }
     t2 = AtomicTask(id="t2", tool="detect_anomalies", department="analysis", args={"table": "$t1"})
     failed = {"t2": TaskOutcome(task=t2, status=TaskStatus.FAILED, error="column 'sales' not in table")}
-    plan, _ = Planner(ScriptedModel(responder), registry, choices=choices).replan(
-        "flag unusual months in 1997 revenue", finished, failed, {"t1", "t2"}
+    model = ScriptedModel(responder)
+    plan, _ = Planner(model, registry, choices=choices).replan(
+        "flag unusual months in 1997 revenue", finished, ReplanFeedback(failed=failed), {"t1", "t2"}
+    )
+    assert model.purposes() == [Purpose.REPLAN]
+    assert (
+        "t2: detect_anomalies" in model.calls[0].prompt
+        and "column 'sales' not in table" in model.calls[0].prompt
     )
     assert {b["properties"]["id"]["const"] for b in branches(seen[0], 1).values()} == {"t3"}
     assert plan.task("t3").args["value_column"] == "revenue" and plan.task("t3").depends_on == []

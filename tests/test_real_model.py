@@ -10,10 +10,13 @@ import json
 import pytest
 
 import atomwork
+from atomwork.agents.plan_schema import plan_json_schema
+from atomwork.events import PlanCreated
 from atomwork.models.embedded import QWEN_15B, ensure_embedded_model, sha256_file
 from atomwork.models.llamacpp import LlamaCppModel
-from atomwork.plan import plan_json_schema
+from atomwork.models.purpose import Purpose
 from atomwork.result import StopReason, TaskStatus
+from atomwork.settings import RunSettings
 
 pytestmark = pytest.mark.real_model
 
@@ -39,7 +42,7 @@ def test_1_5b_assembles_with_the_pinned_sha256_and_answers_constrained_json(tmp_
             [SystemMessage("Extract the filter as JSON."), HumanMessage("Sales in Europe for Q3, please")],
             schema,
             max_tokens=48,
-            purpose="extract",
+            purpose=Purpose.STRUCTURED,
         )
         assert answer == {"region": "EUROPE", "quarter": 3}
         call = llm.calls[-1]
@@ -67,7 +70,7 @@ def test_a_shared_prompt_prefix_is_not_evaluated_again():
             (planner, "Plan a sales report."),  # another prefix evicts the first from the context
             (sql, "What is the total amount?"),  # restored from the prefix-state cache
         ]:
-            llm.complete([SystemMessage(system), HumanMessage(user)], max_tokens=4, purpose="probe")
+            llm.complete([SystemMessage(system), HumanMessage(user)], max_tokens=4, purpose=Purpose.CHAT)
         first, second, other, back = llm.calls
         assert first.prompt_tokens > 1400
         assert first.cached_prompt_tokens == 0 and other.cached_prompt_tokens < 50
@@ -108,7 +111,7 @@ def test_end_to_end_run_on_the_embedded_model(model, warehouse, atomwork_home):
         "and draft a short report for the sales director",
         model=model,
         warehouse=warehouse,
-        max_replans=1,
+        settings=RunSettings(max_replans=1),
         on_event=events.append,
     )
     assert isinstance(result, atomwork.RunResult)
@@ -120,7 +123,7 @@ def test_end_to_end_run_on_the_embedded_model(model, warehouse, atomwork_home):
     assert all(o.evaluation is not None for o in result.outcomes.values() if o.status != TaskStatus.SKIPPED)
     assert result.answer.strip()
     assert result.final_evaluation is not None
-    assert any(e.kind == "planned" for e in events)
+    assert any(isinstance(e, PlanCreated) for e in events)
     # every planned task has an outcome; nothing is lost
     assert set(result.plan.ids()) == set(result.outcomes)
     saved = json.loads((atomwork_home / "runs" / f"{result.run_id}.json").read_text())

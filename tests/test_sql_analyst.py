@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from atomwork.agents.answer_checks import check_sql_answer, named_values
 from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
@@ -13,14 +14,13 @@ from atomwork.agents.sql_analyst import (
     period_hints,
     results_agree,
 )
+from atomwork.models import ScriptedModel
+from atomwork.result import StopReason
+from atomwork.sdk import Atomwork
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
 from atomwork.tools.warehouse import Warehouse
-
-from atomwork.models import ScriptedModel
-from atomwork.result import StopReason
-from atomwork.sdk import Atomwork
 
 COUNT_ORDERS = "SELECT count(*) AS orders FROM orders"
 SHIPPED_1995 = (

@@ -14,10 +14,11 @@ import httpx
 import pytest
 
 import atomwork
+from atomwork.agents.plan_schema import plan_json_schema
 from atomwork.models.embedded import ensure_embedded_model
 from atomwork.models.openai_compat import OpenAICompatModel
-from atomwork.plan import plan_json_schema
 from atomwork.result import TaskStatus
+from atomwork.settings import RunSettings
 
 pytestmark = pytest.mark.vllm
 
@@ -112,7 +113,7 @@ def test_server_structured_output_obeys_the_plan_schema(vllm_model, registry):
 def test_server_native_tool_call_fills_arguments(vllm_model, registry):
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from atomwork.plan import arg_schema_for_planner
+    from atomwork.agents.plan_schema import arg_schema_for_planner
 
     tool = registry.get("sales_by_region")
     args = vllm_model.tool_arguments(
@@ -130,7 +131,7 @@ def test_server_native_tool_call_fills_arguments(vllm_model, registry):
 def test_end_to_end_run_against_vllm(vllm_model, warehouse):
     # An analysis goes through the planner, specialists and tools (a plain question would be one SQL task).
     goal = "Analyze revenue by region for 1997"
-    result = atomwork.run(goal, model=vllm_model, warehouse=warehouse, max_replans=0)
+    result = atomwork.run(goal, model=vllm_model, warehouse=warehouse, settings=RunSettings(max_replans=0))
     assert result.model == vllm_model.name
     assert any(o.status == TaskStatus.DONE for o in result.outcomes.values())
     assert result.answer.strip()

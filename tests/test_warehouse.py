@@ -9,10 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from atomwork.tools import warehouse as warehouse_module
-from atomwork.tools.base import ToolError
-from atomwork.tools.periods import resolve_period
+
+from atomwork.errors import ToolError
 from atomwork.tools.warehouse import Warehouse, WarehouseError, build_demo_warehouse, validate_select
+from atomwork.tools.warehouse import seed as warehouse_module
+from atomwork.tools.warehouse.periods import resolve_period
 
 SEEDED = {"employees", "expenses", "budgets", "support_tickets", "campaigns"}
 TPCH = {"customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"}

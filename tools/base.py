@@ -1,8 +1,9 @@
 """The tool contract: a typed, named function that belongs to one department.
 
-A :class:`Tool` takes validated keyword arguments (its ``args_model``) and
-returns a :class:`ToolResult`: a short text summary plus, optionally, a table.
-Tables travel between tasks, so a later task can reference an earlier table.
+A :class:`Tool` takes validated keyword arguments (its ``args_model``) and returns a
+:class:`ToolResult`: a short text summary plus, optionally, a table. Tables travel between
+tasks, so a later task can reference an earlier table. Write tools with
+:func:`atomwork.tools.tool`; build a ``Tool(...)`` by hand only when a decorator does not fit.
 """
 
 from __future__ import annotations
@@ -13,82 +14,26 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from atomwork.errors import ToolError
+from atomwork.table import Table
+from atomwork.tool_result import Attempt, Draft, Provenance, ToolResult
+from atomwork.tools.context import RunContext
+from atomwork.tools.warehouse import Warehouse
 
-__all__ = ["DEPARTMENTS", "ChoiceSource", "Provenance", "Table", "Tool", "ToolError", "ToolResult"]
+__all__ = [
+    "Attempt",
+    "ChoiceSource",
+    "Draft",
+    "Provenance",
+    "Table",
+    "Tool",
+    "ToolError",
+    "ToolOutput",
+    "ToolResult",
+    "as_result",
+]
 
-DEPARTMENTS: tuple[str, ...] = (
-    "sales",
-    "finance",
-    "hr",
-    "marketing",
-    "support",
-    "operations",
-    "analysis",
-    "reporting",
-)
-"""Departments known to atomwork. ``analysis`` and ``reporting`` are shared
-specialists (statistics over earlier results, writing the final report)."""
-
-
-class Table(BaseModel):
-    """A small result table: column names and rows of JSON-compatible values."""
-
-    columns: list[str]
-    rows: list[list[Any]] = Field(default_factory=list)
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-    def column(self, name: str) -> list[Any]:
-        if name not in self.columns:
-            raise ToolError(f"column {name!r} not in table (columns: {', '.join(self.columns)})")
-        idx = self.columns.index(name)
-        return [row[idx] for row in self.rows]
-
-    def to_markdown(self, max_rows: int = 20) -> str:
-        head = "| " + " | ".join(self.columns) + " |"
-        sep = "| " + " | ".join("---" for _ in self.columns) + " |"
-        body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in self.rows[:max_rows]]
-        more = [f"... ({len(self.rows) - max_rows} more rows)"] if len(self.rows) > max_rows else []
-        return "\n".join([head, sep, *body, *more])
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-class Attempt(BaseModel):
-    """One query a model wrote for a result, kept so the verifier itself can be measured."""
-
-    sql: str
-    table: Table | None = None
-    error: str | None = None
-    problems: list[str] = Field(default_factory=list)
-
-
-class Provenance(BaseModel):
-    """How a result was obtained, for tools whose output a model wrote (e.g. SQL)."""
-
-    sql: str | None = None
-    attempts: list[Attempt] = Field(default_factory=list)
-    verified: bool = False
-    """True when independent checks agree that the result answers the question."""
-    notes: list[str] = Field(default_factory=list)
-    """How it was verified, or why it could not be."""
-
-
-class ToolResult(BaseModel):
-    """What a tool returns: a one-paragraph summary and an optional table."""
-
-    summary: str
-    table: Table | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-    empty_is_answer: bool = False
-    """An empty table is itself the finding (e.g. no anomalies), not a failure."""
-    provenance: Provenance | None = None
-    """Set by tools whose output depends on a model; None for deterministic tool code."""
+ToolOutput = ToolResult | Table | str
+"""What a tool function may return: a full result, or a table or text that becomes one."""
 
 
 class ChoiceSource(BaseModel):
@@ -110,23 +55,31 @@ class ChoiceSource(BaseModel):
 
 
 class Tool(BaseModel):
-    """A department tool. ``fn`` is called with the validated arguments."""
+    """A department tool. ``fn`` is called with the validated arguments (after a
+    :class:`RunContext` when ``takes_ctx``)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    name: str
-    department: str
+    name: str = Field(min_length=1, pattern=r"^\S+$")
     description: str
     args_model: type[BaseModel]
-    fn: Callable[..., ToolResult]
-    needs_llm: bool = False
-    """True when the tool itself calls the model (e.g. drafting text)."""
+    fn: Callable[..., Any]
+    department: str = ""
+    """The owning department's name; set when the tool is put in a :class:`Department`."""
+    takes_ctx: bool = False
+    """``fn`` takes a :class:`RunContext` as its first argument."""
+    requires_approval: bool = False
+    """A person must approve each call before it runs (tools that change things)."""
+    tables: tuple[str, ...] = ()
+    """Warehouse tables the tool reads; on a warehouse without them the tool is hidden."""
     choices: dict[str, ChoiceSource] = Field(default_factory=dict)
     """Per argument, where its allowed values come from (plan-time grounding)."""
     output_columns: list[str] = Field(default_factory=list)
     """Every column the result table can have (all variants); empty when unknown."""
     numeric_columns: list[str] = Field(default_factory=list)
     """The numeric ones among ``output_columns``, the most useful first."""
+    warehouse: Warehouse | None = Field(default=None, exclude=True, repr=False)
+    """The warehouse its run context gets; set by :meth:`bind` for a session's registry."""
 
     def json_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()
@@ -156,17 +109,64 @@ class Tool(BaseModel):
         required = self.json_schema().get("required", [])
         return [name for name in required if name not in args]
 
-    def invoke(self, args: dict[str, Any], **context: Any) -> ToolResult:
-        """Validate ``args`` and call the tool; ``context`` (e.g. ``llm``) is passed through.
+    def available_in(self, warehouse: Warehouse) -> bool:
+        """Whether ``warehouse`` has what the tool reads: its tables, and dates for a period argument."""
+        if not all(warehouse.has_table(t) for t in self.tables):
+            return False
+        needs_dates = any(source.kind == "period" for source in self.choices.values())
+        return not needs_dates or warehouse.date_range() is not None
+
+    def bind(self, warehouse: Warehouse) -> Tool:
+        """A copy whose run context gets ``warehouse`` when the caller's has none."""
+        return self.model_copy(update={"warehouse": warehouse})
+
+    def context(self, **fields: Any) -> RunContext:
+        """A run context for one call of this tool: ``fields`` plus the bound warehouse."""
+        fields.setdefault("warehouse", self.warehouse)
+        return RunContext(**fields)
+
+    def invoke(self, args: dict[str, Any], ctx: RunContext | None = None) -> ToolResult:
+        """Validate ``args`` and call the tool (with ``ctx``, or :meth:`context`, if it takes one).
 
         Validated values keep their types (a ``Table`` argument arrives as a Table)."""
         validated = self.validate_args(args)
-        result = self.fn(
-            **{name: getattr(validated, name) for name in type(validated).model_fields}, **context
-        )
-        if not isinstance(result, ToolResult):
-            raise ToolError(f"tool {self.name!r} returned {type(result).__name__}, not a ToolResult")
-        return result
+        kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
+        if self.takes_ctx:
+            output = self.fn(ctx if ctx is not None else self.context(), **kwargs)
+        else:
+            output = self.fn(**kwargs)
+        return as_result(output, self.name)
 
-    def __call__(self, **kwargs: Any) -> ToolResult:
-        return self.invoke(kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> ToolResult:
+        """Call the tool like its function (arguments validated; a RunContext from :meth:`context`)."""
+        names = list(self.args_model.model_fields)
+        if len(args) > len(names):
+            raise ToolError(f"tool {self.name!r} takes {len(names)} arguments, got {len(args)}")
+        twice = sorted(set(names[: len(args)]) & set(kwargs))
+        if twice:
+            raise ToolError(f"tool {self.name!r} got argument(s) {', '.join(twice)} twice")
+        return self.invoke({**dict(zip(names, args, strict=False)), **kwargs})
+
+
+def as_result(output: Any, tool_name: str) -> ToolResult:
+    """A tool's return value as a :class:`ToolResult`: a table gets a summary of its shape, text
+    becomes the summary; anything else is a ToolError."""
+    if isinstance(output, ToolResult):
+        return output
+    if isinstance(output, Table):
+        return ToolResult(summary=table_summary(output), table=output)
+    if isinstance(output, str):
+        return ToolResult(summary=output)
+    raise ToolError(
+        f"tool {tool_name!r} returned {type(output).__name__}; return a ToolResult, a Table or a str"
+    )
+
+
+def table_summary(table: Table) -> str:
+    """``N row(s) with columns a, b; first row: a=1, b=2`` (the first row only for narrow tables)."""
+    head = ""
+    if table.rows and len(table.columns) <= 6:
+        head = "; first row: " + ", ".join(
+            f"{c}={v}" for c, v in zip(table.columns, table.rows[0], strict=True)
+        )
+    return f"{len(table.rows)} row(s) with columns {', '.join(table.columns)}{head}."

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from atomwork.tools.schema import SchemaCatalog
 from pydantic import BaseModel, Field
+
+from atomwork.tools.schema import SchemaCatalog
 
 
 class Definition(BaseModel):

@@ -1,28 +1,63 @@
-"""A registry of tools, grouped by department."""
+"""The tools a run may use, grouped by department; tool names are unique across departments."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from atomwork.tools.base import DEPARTMENTS, Tool
-
 from atomwork.errors import ConfigError
+from atomwork.tools.base import Tool
+from atomwork.tools.department import Department
+from atomwork.tools.warehouse import Warehouse
+
+__all__ = ["ToolRegistry"]
 
 
 class ToolRegistry:
-    """Holds the tools a run may use. Tool names are unique across departments."""
+    """Holds departments and their tools.
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    ``ToolRegistry(departments=[...])`` is the usual form; loose ``tools`` join the department they
+    name (a plain department is made for a name no given department has)."""
+
+    def __init__(self, tools: Iterable[Tool] = (), *, departments: Iterable[Department] = ()) -> None:
+        self._departments: dict[str, Department] = {}
         self._tools: dict[str, Tool] = {}
+        for department in departments:
+            self.add(department)
         for tool in tools:
             self.register(tool)
 
+    def add(self, department: Department) -> None:
+        """Add a department and its tools (a department already present gains the tools)."""
+        known = self._departments.get(department.name)
+        if known is not None and (
+            known.shared != department.shared or known.writes_report != department.writes_report
+        ):
+            raise ConfigError(f"department {department.name!r} is defined twice with different flags")
+        for tool in department.tools:
+            self._check_new(tool)
+        self._departments[department.name] = (
+            department if known is None else known.with_tools(department.tools)
+        )
+        for tool in department.tools:
+            self._tools[tool.name] = tool
+
     def register(self, tool: Tool) -> None:
-        if tool.name in self._tools:
-            raise ConfigError(f"tool {tool.name!r} is registered twice")
-        if tool.department not in DEPARTMENTS:
-            raise ConfigError(f"tool {tool.name!r} has unknown department {tool.department!r}")
+        """Add one tool to the department it names (made if new)."""
+        if not tool.department:
+            raise ConfigError(f"tool {tool.name!r} names no department; put it in a Department")
+        self._check_new(tool)
+        known = self._departments.get(tool.department)
+        self._departments[tool.department] = (
+            known.with_tools([tool]) if known is not None else Department(tool.department, tools=[tool])
+        )
         self._tools[tool.name] = tool
+
+    def _check_new(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ConfigError(
+                f"tool {tool.name!r} is registered twice (departments {self._tools[tool.name].department!r} "
+                f"and {tool.department!r})"
+            )
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools
@@ -43,22 +78,50 @@ class ToolRegistry:
         return [self._tools[n] for n in self.names()]
 
     def departments(self) -> list[str]:
-        present = {t.department for t in self._tools.values()}
-        return [d for d in DEPARTMENTS if d in present]
+        """Names of the departments that have tools, in the order they were added."""
+        return [name for name, d in self._departments.items() if d.tools]
+
+    def department(self, name: str) -> Department:
+        try:
+            return self._departments[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown department {name!r}; known departments: {', '.join(self.departments())}"
+            ) from None
 
     def for_department(self, department: str) -> list[Tool]:
         return [t for t in self.tools() if t.department == department]
 
+    def writes_report(self, tool_name: str) -> bool:
+        """Whether the tool's department writes the run's report."""
+        return self.department(self.get(tool_name).department).writes_report
+
+    def report_departments(self) -> list[str]:
+        return [d for d in self.departments() if self._departments[d].writes_report]
+
     def restricted_to(self, departments: Iterable[str]) -> ToolRegistry:
-        """A registry with only the given departments' tools (shared specialists always kept)."""
+        """A registry with only the given departments (shared departments always kept)."""
         wanted = set(departments)
-        unknown = sorted(wanted - set(DEPARTMENTS))
+        unknown = sorted(wanted - set(self.departments()))
         if unknown:
             raise ConfigError(
-                f"unknown department(s): {', '.join(unknown)}; known departments: {', '.join(DEPARTMENTS)}"
+                f"unknown department(s): {', '.join(unknown)}; "
+                f"known departments: {', '.join(self.departments())}"
             )
-        wanted |= {"analysis", "reporting"}
-        return ToolRegistry(t for t in self.tools() if t.department in wanted)
+        return ToolRegistry(
+            departments=[d for d in self._departments.values() if d.name in wanted or d.shared]
+        )
+
+    def bound_to(self, warehouse: Warehouse) -> ToolRegistry:
+        """The tools ``warehouse`` supports (see :meth:`Tool.available_in`), bound to it."""
+        return ToolRegistry(
+            departments=[
+                d.model_copy(
+                    update={"tools": tuple(t.bind(warehouse) for t in d.tools if t.available_in(warehouse))}
+                )
+                for d in self._departments.values()
+            ]
+        )
 
     def catalog(self) -> str:
         """A compact text catalog of tools for prompts: one line per tool with its arguments."""

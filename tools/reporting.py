@@ -1,39 +1,50 @@
-"""The reporting specialist's tool: draft a report from earlier results with the model."""
+"""The report writer: a short business report drafted by the model from earlier results, with
+every figure checked against them (a draft that fails is rebuilt from the results themselves)."""
 
 from __future__ import annotations
 
-from atomwork.prompts import render
-from atomwork.tools.base import Tool, ToolResult
+from typing import Annotated
+
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from atomwork.errors import ToolError
 from atomwork.figures import degenerate, figures, unmatched_figures
-from atomwork.models.base import ChatModel
+from atomwork.models.purpose import Purpose
+from atomwork.prompts import render
+from atomwork.tool_result import Draft, ToolResult
+from atomwork.tools.context import RunContext
+from atomwork.tools.decorator import tool
+
+__all__ = ["REPORT_TOKENS", "draft_report", "fallback_report", "report_problems"]
 
 REPORT_TOKENS = 450
 
 
-class DraftReportArgs(BaseModel):
-    title: str = Field(description="Report title")
-    audience: str = Field(
-        default="the management team", description="Who the report is for, e.g. the sales director"
-    )
-    inputs: list[str] = Field(
-        min_length=1,
-        description='References to the tasks whose results the report covers, e.g. ["$t1", "$t2"]',
-    )
-
-
-def draft_report(title: str, audience: str, inputs: list[str], llm: ChatModel) -> ToolResult:
+@tool(description="Write a short business report for a person from earlier results (uses the model).")
+def draft_report(
+    ctx: RunContext,
+    *,
+    title: Annotated[str, Field(description="Report title")],
+    audience: Annotated[
+        str, Field(description="Who the report is for, e.g. the sales director")
+    ] = "the management team",
+    inputs: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            description='References to the tasks whose results the report covers, e.g. ["$t1", "$t2"]',
+        ),
+    ],
+) -> ToolResult:
     facts = "\n\n".join(i for i in inputs if i.strip())
     if not facts:
         raise ToolError("draft_report needs at least one non-empty input")
     prompt = render("report", title=title, audience=audience, facts=facts)
-    text = llm.complete(
+    text = ctx.model.complete(
         [SystemMessage(prompt), HumanMessage("Write the report now.")],
         max_tokens=REPORT_TOKENS,
-        purpose="report",
+        purpose=Purpose.REPORT,
         repeat_penalty=1.15,
     ).strip()
     problems = report_problems(text, facts)
@@ -41,10 +52,7 @@ def draft_report(title: str, audience: str, inputs: list[str], llm: ChatModel) -
         # The model's draft repeated itself, was cut off or cited figures the inputs lack: a
         # report built from the inputs themselves is plainer but every figure in it is true.
         text = fallback_report(title, audience, inputs)
-    return ToolResult(
-        summary=text,
-        data={"title": title, "audience": audience, "sources": facts, "replaced_draft": problems},
-    )
+    return ToolResult(summary=text, draft=Draft(sources=facts, title=title, replaced=problems))
 
 
 def report_problems(text: str, facts: str) -> list[str]:
@@ -61,16 +69,3 @@ def report_problems(text: str, facts: str) -> list[str]:
 def fallback_report(title: str, audience: str, inputs: list[str]) -> str:
     findings = "\n\n".join(f"- {item.strip()}" for item in inputs if item.strip())
     return f"## {title}\nFor {audience}.\n\nFindings:\n\n{findings}"
-
-
-def reporting_tools() -> list[Tool]:
-    return [
-        Tool(
-            name="draft_report",
-            department="reporting",
-            description="Write a short business report for a person from earlier results (uses the model).",
-            args_model=DraftReportArgs,
-            fn=draft_report,
-            needs_llm=True,
-        )
-    ]

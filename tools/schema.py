@@ -10,8 +10,9 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from atomwork.tools.warehouse import Warehouse
 from pydantic import BaseModel, Field
+
+from atomwork.tools.warehouse import Warehouse
 
 # A text column with at most this many distinct values is categorical: its values are listed.
 MAX_CATEGORIES = 40

@@ -11,6 +11,7 @@ from atomwork.errors import ConfigError
 from atomwork.models.base import ChatModel, Completion, ModelCall, Usage, UsageTotals, parse_json_object
 from atomwork.models.embedded import DEFAULT_EMBEDDED, EMBEDDED_MODELS, embedded_spec
 from atomwork.models.fake import ScriptedModel
+from atomwork.models.purpose import Purpose
 
 __all__ = [
     "DEFAULT_EMBEDDED",
@@ -19,6 +20,7 @@ __all__ = [
     "ChatModel",
     "Completion",
     "ModelCall",
+    "Purpose",
     "ScriptedModel",
     "Usage",
     "UsageTotals",
@@ -29,7 +31,8 @@ __all__ = [
 SPEC_HELP = (
     f"model spec must be 'embedded' (llama.cpp, default {EMBEDDED_MODELS[DEFAULT_EMBEDDED].name}), "
     f"'embedded:SIZE' (SIZE one of {', '.join(EMBEDDED_MODELS)}: Qwen2.5-Coder-SIZE-Instruct), "
-    "'gguf:/path/to/model.gguf', or 'vllm:http://HOST:PORT/v1[#MODEL]' (any OpenAI-compatible server)"
+    "'gguf:/path/to/model.gguf', 'vllm:http://HOST:PORT/v1[#MODEL]' (any OpenAI-compatible server), "
+    "or 'scripted:/path/to/replies.json' (canned replies per purpose, no model: tests and demos)"
 )
 
 
@@ -60,4 +63,8 @@ def load_model(spec: str | ChatModel | None = None) -> ChatModel:
 
         url, _, model = rest.partition("#")
         return OpenAICompatModel(url, model or None, api_key=os.environ.get("ATOMWORK_API_KEY", "EMPTY"))
+    if kind == "scripted" and rest:
+        from atomwork.models.scripted import ScriptedModel as StrictScriptedModel
+
+        return StrictScriptedModel.from_file(rest)
     raise ConfigError(f"bad model spec {text!r}: {SPEC_HELP}")

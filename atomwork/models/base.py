@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 
 from atomwork.errors import ModelError
+from atomwork.models.purpose import Purpose
 
 
 class Completion(BaseModel):
@@ -36,7 +37,7 @@ class ModelCall(BaseModel):
     the backend did not report them. ``stop`` and ``repeat_penalty`` are the decoding
     controls the caller asked for (None: the backend's default)."""
 
-    purpose: str
+    purpose: Purpose
     prompt: str
     schema_name: str | None = None
     output: str = ""
@@ -72,7 +73,7 @@ class UsageTotals(BaseModel):
 class Usage(UsageTotals):
     """Token and time use of a model since a mark, in total and per purpose (plan, args, score, ...)."""
 
-    by_purpose: dict[str, UsageTotals] = Field(default_factory=dict)
+    by_purpose: dict[Purpose, UsageTotals] = Field(default_factory=dict)
 
     @classmethod
     def of(cls, calls: Sequence[ModelCall]) -> Usage:
@@ -107,13 +108,13 @@ class ChatModel(ABC):
         json_schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
-        purpose: str,
+        purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> str | Completion:
         """Return the assistant's text; with ``json_schema`` it must be JSON obeying it.
 
-        ``purpose`` names the agent step (plan, args, score, ...) for logs and fakes.
+        ``purpose`` names the agent step (plan, args, score, ...) for logs, usage and fakes.
         A :class:`Completion` also reports token counts for the call log."""
 
     def complete(
@@ -123,7 +124,7 @@ class ChatModel(ABC):
         json_schema: dict[str, Any] | None = None,
         max_tokens: int = 512,
         temperature: float = 0.0,
-        purpose: str = "chat",
+        purpose: Purpose = Purpose.CHAT,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> str:
@@ -132,6 +133,7 @@ class ChatModel(ABC):
         ``stop``: strings that end generation (not included in the reply).
         ``repeat_penalty``: > 1.0 discourages repeating tokens (llama.cpp ``repeat_penalty``,
         vLLM ``repetition_penalty``); None keeps the backend's default (off)."""
+        purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
         start = time.perf_counter()
         reply = self._complete(
@@ -166,7 +168,7 @@ class ChatModel(ABC):
         schema: dict[str, Any],
         *,
         max_tokens: int = 1024,
-        purpose: str = "structured",
+        purpose: Purpose = Purpose.STRUCTURED,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> dict[str, Any]:
@@ -192,14 +194,14 @@ class ChatModel(ABC):
         tool_name: str,
         description: str,
         parameters: dict[str, Any],
-        purpose: str = "tool_call",
+        purpose: Purpose = Purpose.TOOL_CALL,
     ) -> dict[str, Any]:
         """Arguments for a call of the named tool. Default: constrained JSON of ``parameters``."""
         return self.structured(messages, parameters, purpose=purpose)
 
     def _record(
         self,
-        purpose: str,
+        purpose: Purpose,
         messages: Sequence[BaseMessage],
         schema: dict[str, Any] | None,
         output: str | Completion,

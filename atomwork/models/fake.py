@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion, estimate_tokens
+from atomwork.models.purpose import Purpose
 
-Responder = Callable[[str, Sequence[BaseMessage], dict[str, Any] | None], Any]
+Responder = Callable[[Purpose, Sequence[BaseMessage], dict[str, Any] | None], Any]
 """``(purpose, messages, json_schema) -> str | dict``; a dict is sent as JSON."""
 
 
@@ -33,10 +34,13 @@ class ScriptedModel(ChatModel):
 
     name = "scripted"
 
-    def __init__(self, script: dict[str, list[Any]] | Responder) -> None:
+    def __init__(self, script: Mapping[Purpose | str, list[Any]] | Responder) -> None:
         super().__init__()
         self._responder = script if callable(script) else None
-        self._queues = {k: list(v) for k, v in script.items()} if isinstance(script, dict) else {}
+        # Keys are checked up front: a misspelt purpose would otherwise only show as a missing reply.
+        self._queues = (
+            {Purpose.of(k): list(v) for k, v in script.items()} if isinstance(script, Mapping) else {}
+        )
         self._lock = threading.Lock()
 
     def _complete(
@@ -46,7 +50,7 @@ class ScriptedModel(ChatModel):
         json_schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
-        purpose: str,
+        purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> Completion:
@@ -66,5 +70,5 @@ class ScriptedModel(ChatModel):
             text=text, prompt_tokens=estimate_tokens(prompt), completion_tokens=estimate_tokens(text)
         )
 
-    def purposes(self) -> list[str]:
+    def purposes(self) -> list[Purpose]:
         return [c.purpose for c in self.calls]

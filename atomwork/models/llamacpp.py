@@ -17,6 +17,8 @@ from langchain_core.messages import BaseMessage
 from atomwork.errors import ConfigError, ModelError
 from atomwork.models.base import ChatModel, Completion
 from atomwork.models.embedded import EmbeddedModelSpec, embedded_spec, ensure_embedded_model
+from atomwork.models.guard import check_model_requests_allowed
+from atomwork.models.purpose import Purpose
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -53,6 +55,7 @@ class LlamaCppModel(ChatModel):
         prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
     ) -> None:
         super().__init__()
+        check_model_requests_allowed(f"load the llama.cpp model {model_path or 'embedded'}")
         if model_path is None:
             spec = embedded if isinstance(embedded, EmbeddedModelSpec) else embedded_spec(embedded)
             path = ensure_embedded_model(spec)
@@ -93,10 +96,11 @@ class LlamaCppModel(ChatModel):
         json_schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
-        purpose: str,
+        purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> Completion:
+        check_model_requests_allowed(f"{self.name} {purpose} call")
         kwargs: dict[str, Any] = {}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}

@@ -19,6 +19,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion
+from atomwork.models.guard import check_model_requests_allowed
+from atomwork.models.purpose import Purpose
 
 T = TypeVar("T")
 
@@ -82,6 +84,7 @@ class OpenAICompatModel(ChatModel):
         return self._call(fetch)
 
     def _call(self, fn: Callable[[], T]) -> T:
+        check_model_requests_allowed(f"request to the model endpoint {self.base_url}")
         retrying = retry(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(self._attempts),
@@ -128,7 +131,7 @@ class OpenAICompatModel(ChatModel):
         json_schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
-        purpose: str,
+        purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
     ) -> Completion:
@@ -155,8 +158,9 @@ class OpenAICompatModel(ChatModel):
         tool_name: str,
         description: str,
         parameters: dict[str, Any],
-        purpose: str = "tool_call",
+        purpose: Purpose = Purpose.TOOL_CALL,
     ) -> dict[str, Any]:
+        purpose = Purpose.of(purpose)
         spec = {
             "type": "function",
             "function": {"name": tool_name, "description": description, "parameters": parameters},

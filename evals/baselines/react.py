@@ -13,11 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-from atomwork.evals.baselines.text_to_sql import render_table
-from atomwork.evals.bench import SystemAnswer, WarehousePool
-from atomwork.evals.cases import DatasetName, EvalCase
-from atomwork.tools.base import Table, Tool
-from atomwork.tools.departments import build_department_tools
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -28,7 +23,13 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict
 
+from atomwork.evals.baselines.text_to_sql import render_table
+from atomwork.evals.bench import SystemAnswer, WarehousePool
+from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.models.base import ChatModel
+from atomwork.models.purpose import Purpose
+from atomwork.tools.base import Table, Tool
+from atomwork.tools.enterprise import enterprise_registry
 
 __all__ = [
     "AtomworkChatModel",
@@ -210,7 +211,7 @@ class AtomworkChatModel(BaseChatModel):
 
     backend: ChatModel
     max_tokens: int = MAX_TOKENS
-    purpose: str = "react"
+    purpose: Purpose = Purpose.REACT
 
     @property
     def _llm_type(self) -> str:
@@ -327,7 +328,9 @@ class ReactSystem:
             warehouse = self._pool.get(dataset)
             span = warehouse.date_range()
             data_range = f"data from {span[0]} to {span[1]}" if span else "dates as present in the data"
-            tools = to_langchain_tools(build_department_tools(warehouse))
+            registry = enterprise_registry(warehouse)
+            # The department and analysis tools; the report writer needs a run's model and results.
+            tools = to_langchain_tools([t for t in registry.tools() if not registry.writes_report(t.name)])
             with warnings.catch_warnings():
                 # langgraph 1.x points to langchain.agents.create_agent; the prebuilt agent is the baseline.
                 warnings.simplefilter("ignore")

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from atomwork.evals.bench import SystemAnswer, WarehousePool
-from atomwork.evals.cases import DatasetName, EvalCase
-from atomwork.tools.base import Table
-from atomwork.tools.warehouse import Warehouse
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from atomwork.evals.bench import SystemAnswer, WarehousePool
+from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.models.base import ChatModel
+from atomwork.models.purpose import Purpose
+from atomwork.tools.base import Table
+from atomwork.tools.warehouse import Warehouse
 
 __all__ = ["TextToSqlSystem", "extract_sql", "render_answer", "render_table"]
 
@@ -98,7 +99,9 @@ class TextToSqlSystem:
             SystemMessage(SYSTEM_PROMPT.format(schema=self._schema(case.dataset, warehouse))),
             HumanMessage(case.question),
         ]
-        reply = self.model.complete(messages, max_tokens=self.max_tokens, temperature=0.0, purpose="text2sql")
+        reply = self.model.complete(
+            messages, max_tokens=self.max_tokens, temperature=0.0, purpose=Purpose.TEXT2SQL
+        )
         sql = extract_sql(reply)
         if sql is None:
             return SystemAnswer(answer=reply, stop_reason="no_sql", error="the reply holds no SELECT")

@@ -10,7 +10,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from atomwork.tools.base import ToolError
+from atomwork.errors import ToolError
 
 __all__ = ["PERIOD_HELP", "is_relative", "period_choices", "previous_period", "resolve_period", "same_period"]
 
