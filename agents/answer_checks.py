@@ -13,7 +13,8 @@ from atomwork.tools.base import Table
 from atomwork.tools.glossary import Glossary
 from atomwork.tools.schema import SchemaCatalog
 
-_YEAR = re.compile(r"(?<![\d.,$])(19\d\d|20\d\d)(?![\d.,%])")
+# A year, not part of a larger number ("1,995.00", "1995.5"): "in 1994, what" still counts.
+_YEAR = re.compile(r"(?<![\d.,$])(19\d\d|20\d\d)(?![\d%]|[.,]\d)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-']+")
 _STOP = {
     "what", "which", "when", "where", "with", "that", "this", "there", "their", "have", "from",
@@ -23,7 +24,16 @@ _STOP = {
     "less", "least", "highest", "lowest", "largest", "smallest", "across", "overall", "into",
     "about", "after", "before", "since", "until", "also", "only", "some", "data", "table",
 }  # fmt: skip
-_COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)
+# "How many hours did it take" asks for a duration, not a count.
+_COUNT = re.compile(
+    r"\bhow many\b(?!\s+(?:hours|days|minutes|seconds|weeks|months|years|dollars|euros|percent))|"
+    r"\bnumber of\b|\bcount\b",
+    re.I,
+)
+# The question defines its own measure ("i.e. revenue divided by orders"): that wins over the glossary.
+_OWN_DEFINITION = re.compile(
+    r"\bi\.e\.|\bdefined as\b|\bdivided by\b|\bcomputed as\b|\bcalculated as\b", re.I
+)
 _AVG = re.compile(r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b", re.I)
 _SUM = re.compile(r"\btotal\b|\bsum\b|\boverall\b", re.I)
 _TOP = re.compile(r"\b(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
@@ -79,8 +89,12 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
     text = question.lower()
     for column, values in catalog.categorical().items():
         for value in values:
-            words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3]
-            if not words or value.isdigit():
+            # 'VP Sales' needs "vp sales", but '1-URGENT' is named by "urgent".
+            words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3 or w.isalpha()]
+            if len(value) < 3 or value.isdigit() or not any(len(w) >= 3 for w in words):
+                continue
+            # 'SHIP' (a value of l_shipmode) is not named by "ship mode": the words name the column.
+            if all(w in column.lower().rsplit(".", 1)[-1] for w in words):
                 continue
             # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'.
             phrase = r"\b" + r"[\s\-]+".join(re.escape(w) for w in words) + r"\b"
@@ -92,6 +106,10 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
         for v, c in found.items()
         if not any(v != o and v.lower() in o.lower() and len(o) > len(v) for o in found)
     }
+
+
+def _used_tables(idents: set[str], catalog: SchemaCatalog) -> set[str]:
+    return {t.name.lower() for t in catalog.tables if t.name.lower() in idents}
 
 
 def _dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
@@ -139,13 +157,22 @@ def check_sql_answer(
     for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
         problems.append(f"the query filters on {extra}, which the question does not mention")
 
+    # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
+    problems.extend(_partial_year_problems(question, lowered_sql, period_years))
+
     # "< DATE '1995-12-31'" silently drops the last day of the period.
     for day in re.findall(r"<\s*(?:date\s*)?'(\d{4}-\d{2}-(?:28|29|30|31))'", lowered_sql):
         problems.append(f"'< {day}' leaves out {day} itself; use <= or the first day of the next period")
 
     # Named categorical values must appear as literals.
+    used = _used_tables(idents, catalog)
     for value, column in named_values(question, catalog).items():
         tokens = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3]
+        # "marketing campaigns" does not name the employees' department 'Marketing': a value binds
+        # when the query reads its table, or when the question writes it in capitals ("ASIA").
+        exact = value.isupper() and value in question
+        if column.split(".", 1)[0].lower() not in used and not exact:
+            continue
         if not all(t in literals for t in tokens):
             problems.append(f"the question names {value!r} ({column}) but the query does not filter on it")
 
@@ -164,17 +191,30 @@ def check_sql_answer(
         singular = _stem(info.name.split(".")[-1].split("_")[-1])
         if len(singular) < 4 or singular in _STOP:
             continue
-        if singular in words and not any(singular[:4] in i for i in idents):
+        # Reached when the SQL names it, or a table the query reads carries it ("customer_key").
+        covered = any(singular[:4] in i for i in idents) or any(
+            singular[:4] in col.name.lower()
+            for t in catalog.tables
+            if t.name.lower() in used
+            for col in t.columns
+        )
+        if singular in words and not covered:
             problems.append(f"the question is about {info.name} but the query does not use it")
 
     # A measure the business has defined must be computed its way ("revenue" is not a budget).
-    for definition in glossary.measures_named(question) if glossary is not None else []:
+    own_definition = _OWN_DEFINITION.search(question) is not None
+    for definition in (
+        glossary.measures_named(question) if glossary is not None and not own_definition else []
+    ):
         missing = [c for c in definition.uses if c.lower() not in idents]
         if missing:
             problems.append(
                 f"the question asks for {definition.term}, defined as {definition.meaning}; "
                 f"the query does not use {', '.join(missing)}"
             )
+
+    # "How many orders" over orders JOIN lineitem counts line items: a join multiplies rows.
+    problems.extend(_fan_out_problems(question, lowered_sql, catalog))
 
     # The aggregation must fit the question's measure.
     if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):
@@ -194,8 +234,62 @@ def check_sql_answer(
     return problems
 
 
+_PART_OF_YEAR = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\bq[1-4]\b|\bh[12]\b|"
+    r"\b(?:quarter|half|week|month of|day|summer|winter|spring|autumn|fall|to date|ytd|mid)\b",
+    re.I,
+)
+
+
+def _fan_out_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
+    counted = re.search(r"\b(?:how many|number of)\s+([a-z]+)(?:\s+([a-z]+))?", question.lower())
+    if (
+        counted is None
+        or not re.search(r"\bjoin\b", lowered_sql)
+        or re.search(r"count\s*\(\s*distinct", lowered_sql)
+        or not re.search(r"\bcount\s*\(\s*(?:\*|1)\s*\)", lowered_sql)
+    ):
+        return []
+    tables = {_stem(t.name.split("_")[-1]) for t in catalog.tables}
+    noun = next((_stem(w) for w in counted.groups() if w and _stem(w) in tables), None)
+    if noun is None:
+        return []
+    return [
+        f"the question counts {noun}s, but count(*) over a join counts joined rows; "
+        f"use count(DISTINCT the {noun} key)"
+    ]
+
+
+def _partial_year_problems(question: str, lowered_sql: str, period_years: list[str] | None) -> list[str]:
+    """Date literals inside a whole year the question asks about must bound the whole year."""
+    if period_years or _PART_OF_YEAR.search(question):
+        return []
+    problems = []
+    for year in question_years(question):
+        bounds = {f"{year}-01-01", f"{year}-12-31", f"{int(year) + 1}-01-01"}
+        inside = set(re.findall(rf"'({year}-\d{{2}}-\d{{2}})", lowered_sql)) - bounds
+        # Equality with one date keeps one day (or one month of a monthly table), never a year.
+        inside |= set(re.findall(rf"(?<![<>!])=\s*(?:date\s*)?'({year}-\d{{2}}-\d{{2}})'", lowered_sql))
+        if inside:
+            problems.append(
+                f"the question asks about all of {year}, but the query keeps only part of it "
+                f"(it compares with {', '.join(sorted(inside))}); "
+                f"cover {year}-01-01 up to {int(year) + 1}-01-01"
+            )
+    return problems
+
+
 def _shape_problems(question: str, table: Table) -> list[str]:
     problems = []
+    # DuckDB reads a bare table name ("SELECT region ...") as the whole row, a struct.
+    nested = [
+        c for i, c in enumerate(table.columns) if any(isinstance(r[i], dict | list) for r in table.rows)
+    ]
+    if nested:
+        problems.append(
+            f"column {nested[0]} holds whole table rows, not values (a table name was selected); "
+            "select that table's name column instead"
+        )
     years = set(question_years(question))
     if len(table.rows) == 1 and len(table.columns) == 1:
         value = table.rows[0][0]

@@ -18,6 +18,7 @@ from atomwork.figures import degenerate, figures, format_number, matches, number
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
 from atomwork.prompts import render
+from atomwork.prompts.rendering import DATA_RULE, fence
 from atomwork.result import TaskOutcome
 from atomwork.tools.base import Table
 
@@ -130,7 +131,10 @@ class Answerer:
         facts = "\n\n".join(_fact(tid, o) for tid, o in good.items())
         try:
             text = self.model.complete(
-                [SystemMessage(render("answer", goal=goal, facts=facts)), HumanMessage("Answer now.")],
+                [
+                    SystemMessage(render("answer", goal=goal, data_rule=DATA_RULE)),
+                    HumanMessage(f"Results:\n{fence(facts)}\nAnswer now."),
+                ],
                 max_tokens=self.max_tokens,
                 purpose=Purpose.ANSWER,
                 repeat_penalty=self.repeat_penalty,

@@ -21,7 +21,7 @@ from atomwork.models.base import ChatModel, parse_json_object
 from atomwork.models.purpose import Purpose
 from atomwork.outcome import Evaluation, TaskOutcome, TaskStatus
 from atomwork.prompts import render
-from atomwork.prompts.rendering import describe_result
+from atomwork.prompts.rendering import DATA_RULE, describe_result, fence
 from atomwork.settings import RunSettings
 
 SCORE_SCHEMA: dict[str, Any] = {
@@ -161,11 +161,14 @@ class Evaluator:
             "evaluate_task",
             goal=goal,
             tool=outcome.task.tool,
-            args=json.dumps(outcome.resolved_args, default=str),
             criteria=outcome.task.success_criteria or "a correct, non-empty result for the goal",
-            output=describe_result(outcome.task.id, outcome),
+            data_rule=DATA_RULE,
         )
-        return self._score(prompt, purpose=Purpose.SCORE)
+        data = (
+            f"Arguments:\n{fence(json.dumps(outcome.resolved_args, default=str))}\n"
+            f"Output:\n{fence(describe_result(outcome.task.id, outcome))}"
+        )
+        return self._score(prompt, data, purpose=Purpose.SCORE)
 
     def evaluate_final(self, goal: str, answer: str, outcomes: dict[str, TaskOutcome]) -> Evaluation:
         """Programmatic checks of the answer (not empty, not degenerate, every figure traced to a
@@ -186,10 +189,12 @@ class Evaluator:
             return Evaluation(passed=False, score=0.0, checks=failed, reason=failed[0])
         if not self.settings.score_final_with_model:
             return Evaluation(passed=True, score=1.0, reason="programmatic checks passed")
-        return self._score(render("evaluate_final", goal=goal, answer=answer), purpose=Purpose.SCORE_FINAL)
+        prompt = render("evaluate_final", goal=goal, data_rule=DATA_RULE)
+        return self._score(prompt, f"Final answer:\n{fence(answer)}", purpose=Purpose.SCORE_FINAL)
 
-    def _score(self, prompt: str, *, purpose: Purpose) -> Evaluation:
-        messages = [SystemMessage(prompt), HumanMessage("Give your verdict as JSON.")]
+    def _score(self, prompt: str, data: str, *, purpose: Purpose) -> Evaluation:
+        """The model's score; ``data`` (what is judged, fenced) goes in the user message."""
+        messages = [SystemMessage(prompt), HumanMessage(f"{data}\nGive your verdict as JSON.")]
         budget = self.settings.max_tokens.score
         try:
             text = self.model.complete(messages, json_schema=SCORE_SCHEMA, max_tokens=budget, purpose=purpose)

@@ -99,6 +99,22 @@ def prune_unrelated(
     return kept
 
 
+def never_pruned(tasks: list[AtomicTask], registry: ToolRegistry, goal: str) -> set[str]:
+    """Ids of ``tasks`` (the beginning of a plan) that :func:`prune_unrelated` keeps whatever tasks
+    follow: data tasks that serve the goal themselves, and every task they read from. The streaming
+    planner starts only these before the plan is complete."""
+    wanted = relevance_terms(goal)
+    if not wanted:
+        return {t.id for t in tasks}  # nothing to judge by: nothing is ever pruned
+    keep: set[str] = set()
+    for task in reversed(tasks):  # consumers before their inputs
+        if not _is_report(task, registry) and term_overlap(wanted, _task_terms(task, registry)) > 0:
+            keep.add(task.id)
+        if task.id in keep:
+            keep |= task.references() | set(task.depends_on)
+    return keep
+
+
 def _without_refs(value: Any, dropped: set[str]) -> Any:
     if isinstance(value, list):
         return [v for v in value if (r := parse_ref(v)) is None or r[0] not in dropped]

@@ -13,7 +13,8 @@ from atomwork.agents.choices import Choices
 from atomwork.agents.plan_goal_checks import fill_report_inputs, order_steps, prune_unrelated
 from atomwork.agents.plan_grounding import ground_args, repair_columns, repair_equal_periods
 from atomwork.errors import PlanError
-from atomwork.plan import MAX_TASKS, AtomicTask, Plan, ValidationReport, iter_refs, rename_refs
+from atomwork.plan import MAX_TASKS, AtomicTask, Plan, RefusedTask, ValidationReport, iter_refs, rename_refs
+from atomwork.policy import Access
 from atomwork.table import Table
 from atomwork.tools.registry import ToolRegistry
 
@@ -26,6 +27,7 @@ def validate_plan(
     reserved_ids: set[str] | frozenset[str] = frozenset(),
     choices: Choices | None = None,
     known_tables: Mapping[str, Table] | None = None,
+    access: Access | None = None,
 ) -> tuple[Plan, ValidationReport]:
     """Check a plan against the tool registry and the live data, and repair what can be repaired.
 
@@ -53,6 +55,10 @@ def validate_plan(
     (e.g. of failed tasks) may not be reused: a task claiming one is renamed, and references
     to it inside this plan follow the new name.
 
+    Permissions (with ``access``): a task whose tool the user may not call (its department, the
+    tool itself, or a table it reads) is refused: dropped, with the reason, and listed in
+    ``report.refused``.
+
     Raises :class:`PlanError` when nothing runnable is left.
     """
     report = ValidationReport()
@@ -67,13 +73,15 @@ def validate_plan(
     _repair_ids(tasks, known, set(reserved_ids) - known, report)
     kept: list[AtomicTask] = []
     for task in tasks:
-        if _repair_tool(task, registry, report):
+        if _repair_tool(task, registry, report) and _permitted(task, registry, access, report):
             _repair_args(task, registry, report)
             if choices is not None:
                 ground_args(task, registry.get(task.tool), choices, report)
                 repair_equal_periods(task, registry.get(task.tool), choices, report)
             kept.append(task)
     tasks = kept
+    if not tasks and report.refused:
+        raise PlanRefused(report.refused)
     _repair_dependencies(tasks, known, report)
     tasks = _break_cycles(tasks, report)
     if not tasks:
@@ -83,6 +91,15 @@ def validate_plan(
     tasks = prune_unrelated(tasks, registry, plan.goal, report)
     order_steps(tasks, registry, plan.goal, report)
     return Plan(goal=plan.goal, tasks=tasks), report
+
+
+class PlanRefused(PlanError):
+    """Every task of the plan was refused by the access policy; ``refused`` says which and why."""
+
+    def __init__(self, refused: list[RefusedTask]) -> None:
+        reasons = list(dict.fromkeys(r.reason for r in refused))
+        super().__init__("refused by the access policy", reasons)
+        self.refused = refused
 
 
 def _repair_ids(
@@ -136,6 +153,18 @@ def _repair_tool(task: AtomicTask, registry: ToolRegistry, report: ValidationRep
         )
         task.department = owner
     return True
+
+
+def _permitted(
+    task: AtomicTask, registry: ToolRegistry, access: Access | None, report: ValidationReport
+) -> bool:
+    reason = registry.get(task.tool).refusal(access)
+    if reason is None:
+        return True
+    # Not a broken plan: asking the model again would only look for a way around the refusal.
+    report.prune(f"task {task.id}: refused: {reason}")
+    report.refused.append(RefusedTask(task=task.model_copy(deep=True), reason=reason))
+    return False
 
 
 def _repair_args(task: AtomicTask, registry: ToolRegistry, report: ValidationReport) -> None:

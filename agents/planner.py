@@ -11,13 +11,15 @@ broken the planner tries again, telling the model what was wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from atomwork.agents.choices import Choices
 from atomwork.agents.plan_schema import plan_json_schema, tasks_from_output
-from atomwork.agents.plan_validation import drop_repeated_work, validate_plan
+from atomwork.agents.plan_stream import PlanStream
+from atomwork.agents.plan_validation import PlanRefused, drop_repeated_work, validate_plan
 from atomwork.conversation_context import ConversationContext
 from atomwork.errors import ModelError, PlanError
 from atomwork.feedback import ReplanFeedback
@@ -25,9 +27,10 @@ from atomwork.goal import goal_parts, goal_steps, task_limits
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
 from atomwork.outcome import TaskOutcome
-from atomwork.plan import Plan, ValidationReport
+from atomwork.plan import AtomicTask, Plan, ValidationReport
+from atomwork.policy import Access
 from atomwork.prompts import render
-from atomwork.prompts.rendering import describe_feedback, describe_result
+from atomwork.prompts.rendering import DATA_RULE, describe_feedback, describe_result, fence
 from atomwork.settings import RunSettings
 from atomwork.tools.base import Table
 from atomwork.tools.registry import ToolRegistry
@@ -41,7 +44,8 @@ class Planner:
     ``choices`` grounds the plan schema and validation in the live data (build it with
     :func:`atomwork.agents.choices.warehouse_choices`); without it values are bounded but not enumerated.
     From ``settings``: ``planner_attempts``, ``max_tasks`` (a cap on the per-goal limit
-    ``clamp(2 * parts + 2, 3, 12)``) and the planning token budget.
+    ``clamp(2 * parts + 2, 3, 12)``) and the planning token budget. With ``access`` the model is
+    shown only the tools the user may call, and a task naming another is refused at validation.
     """
 
     def __init__(
@@ -53,9 +57,13 @@ class Planner:
         data_range: str = "",
         examples: str = "",
         choices: Choices | None = None,
+        access: Access | None = None,
     ) -> None:
         self.model = model
         self.registry = registry
+        self.access = access
+        self.visible = registry.permitted(access)
+        """The tools the model is shown (those the user may call)."""
         self.settings = settings if settings is not None else RunSettings()
         self.data_range = data_range or "the dates present in the warehouse"
         self.examples = examples
@@ -68,29 +76,50 @@ class Planner:
             most = max(1, min(most, self.settings.max_tasks))
         return min(least, most), most
 
-    def plan(self, goal: str, context: ConversationContext | None = None) -> tuple[Plan, ValidationReport]:
+    def plan(
+        self,
+        goal: str,
+        context: ConversationContext | None = None,
+        *,
+        release: Callable[[AtomicTask], None] | None = None,
+    ) -> tuple[Plan, ValidationReport]:
         """A plan for ``goal``; a follow-up's ``context`` shows the planner the earlier goals, plans
-        and answers, and lets its tasks (numbered after the conversation's) reference earlier results."""
+        and answers, and lets its tasks (numbered after the conversation's) reference earlier results.
+
+        With ``release`` the reply is streamed and each task that is safe to start before the plan is
+        complete is handed to ``release`` as soon as it is read (see :mod:`atomwork.agents.plan_stream`);
+        the returned plan holds the released tasks as they were released."""
         context = context or ConversationContext()
         least, most = self.limits(goal)
         system = render(
             "planner",
-            catalog=self.registry.catalog(),
+            catalog=self.visible.catalog(),
             data_range=self.data_range,
-            memory=self.examples,
             max_tasks=most,
-            conversation=context.describe(),
+            data_rule=DATA_RULE,
         )
         tables = context.tables()
         schema = plan_json_schema(
-            self.registry,
+            self.visible,
             max_tasks=most,
             min_tasks=least,
             choices=self.choices,
             first_index=context.next_index(),
             finished=tables,
         )
-        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
+        # Past plans and the conversation quote earlier goals, answers and results: data, fenced.
+        before = []
+        if self.examples.strip():
+            examples = fence(self.examples.strip())
+            before.append(f"Plans that worked for your past goals (examples):\n{examples}")
+        conversation = context.describe().strip()
+        if conversation:
+            before.append(
+                "The conversation so far ('that', 'it' and 'those' mean its latest results, which new tasks "
+                f'may use as inputs with "$ID"):\n{fence(conversation)}'
+            )
+        user = "\n\n".join([*before, goal_message(goal)])
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
         return self._generate(
             goal,
             messages,
@@ -100,6 +129,7 @@ class Planner:
             known_ids=frozenset(context.outcomes),
             reserved_ids=context.used_ids(),
             known_tables={tid: t for tid, t in tables.items() if t is not None},
+            release=release,
         )
 
     def replan(
@@ -116,20 +146,24 @@ class Planner:
         first = _next_index(used_ids)
         system = render(
             "replanner",
-            catalog=self.registry.catalog(),
-            finished="\n".join(describe_result(tid, o, max_rows=5) for tid, o in finished.items()) or "none",
-            failed=describe_feedback(feedback),
+            catalog=self.visible.catalog(),
             next_id=first,
             data_range=self.data_range,
+            data_rule=DATA_RULE,
+        )
+        finished_text = "\n".join(describe_result(tid, o, max_rows=5) for tid, o in finished.items())
+        user = (
+            f"{goal_message(goal)}\n\nFinished tasks:\n{fence(finished_text or 'none')}\n\n"
+            f"Tasks that failed, with the reason:\n{fence(describe_feedback(feedback))}"
         )
         _, most = self.limits(goal)
         tables: dict[str, Table | None] = {
             tid: o.result.table if o.result is not None else None for tid, o in finished.items()
         }
         schema = plan_json_schema(
-            self.registry, max_tasks=most, choices=self.choices, first_index=first, finished=tables
+            self.visible, max_tasks=most, choices=self.choices, first_index=first, finished=tables
         )
-        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(goal_message(goal))]
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
         plan, report = self._generate(
             goal,
             messages,
@@ -153,27 +187,43 @@ class Planner:
         known_ids: frozenset[str],
         reserved_ids: set[str],
         known_tables: dict[str, Table] | None = None,
+        release: Callable[[AtomicTask], None] | None = None,
     ) -> tuple[Plan, ValidationReport]:
+        if len(self.visible) == 0:
+            raise PlanError("the access policy permits this user no tool of this session")
         last_problem = ""
         best: tuple[Plan, ValidationReport] | None = None
         attempts = self.settings.planner_attempts
+
+        def validate(draft: Plan) -> tuple[Plan, ValidationReport]:
+            return validate_plan(
+                draft,
+                self.registry,
+                known_ids=known_ids,
+                reserved_ids=reserved_ids,
+                choices=self.choices,
+                known_tables=known_tables,
+                access=self.access,
+            )
+
+        stream = PlanStream(goal, self.registry, validate, release) if release is not None else None
+        max_tokens = self.settings.max_tokens.plan(max_tasks)
         for _attempt in range(attempts):
             try:
-                raw = self.model.structured(
-                    messages, schema, max_tokens=self.settings.max_tokens.plan(max_tasks), purpose=purpose
-                )
-                draft = Plan(goal=goal, tasks=tasks_from_output(raw, self.registry))
-                plan, report = validate_plan(
-                    draft,
-                    self.registry,
-                    known_ids=known_ids,
-                    reserved_ids=reserved_ids,
-                    choices=self.choices,
-                    known_tables=known_tables,
-                )
+                if stream is not None:
+                    raw = stream.read(self.model, messages, schema, max_tokens=max_tokens, purpose=purpose)
+                else:
+                    raw = self.model.structured(messages, schema, max_tokens=max_tokens, purpose=purpose)
+                plan, report = validate(Plan(goal=goal, tasks=tasks_from_output(raw, self.registry)))
+            except PlanRefused:
+                raise  # the user may not do this: another plan would only look for a way around it
             except (ModelError, PlanError) as exc:
+                if stream is not None and stream.released:
+                    return stream.settle(None, str(exc))  # started tasks run on: no second plan
                 last_problem = str(exc)
             else:
+                if stream is not None and stream.released:
+                    return stream.settle((plan, report))
                 if not report.broken:  # pruned tasks (unrelated to the goal) need no new plan
                     return plan, report
                 best = best or (plan, report)

@@ -20,7 +20,7 @@ _MULTI_STEP = re.compile(
 
 _QUESTION = re.compile(
     r"^\s*(what|which|how|who|whom|when|where|is|are|was|were|did|do|does|list|show|give|tell|find|"
-    r"count|name)\b",
+    r"count|name|compare)\b",
     re.I,
 )
 

@@ -14,15 +14,20 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from atomwork.agents.plan_schema import arg_schema_for_planner
-from atomwork.errors import AtomworkError, ToolError
+from atomwork.approval import Approval, ApprovalDesk, ApprovalRequest
+from atomwork.errors import AtomworkError, PermissionDenied, ToolError
+from atomwork.limits import clip_text
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
 from atomwork.plan import AtomicTask, parse_ref
+from atomwork.policy import Access
 from atomwork.prompts import render
-from atomwork.prompts.rendering import describe_result
+from atomwork.prompts.rendering import DATA_RULE, describe_result, fence
+from atomwork.redact import redact
 from atomwork.result import TaskOutcome, TaskStatus, now
-from atomwork.tools.approval import ApprovalRequest, Approver
-from atomwork.tools.base import Table, Tool
+from atomwork.settings import RunSettings
+from atomwork.tools.base import Table, Tool, ToolResult, table_summary
+from atomwork.tools.runner import run_tool
 
 
 class Specialist:
@@ -37,17 +42,25 @@ class Specialist:
         data_range: str = "",
         instructions: str = "",
         user: str | None = None,
-        approve: Approver | None = None,
+        approvals: ApprovalDesk | None = None,
+        access: Access | None = None,
+        settings: RunSettings | None = None,
     ) -> None:
         self.department = department
+        self.settings = settings if settings is not None else RunSettings()
+        """Tool timeouts and result limits."""
         self.tools = {t.name: t for t in tools}
         self.model = model
         self.data_range = data_range
         self.instructions = instructions
         """The department's own guidance, given to the model when it fills in arguments."""
         self.user = user
-        self.approve = approve
-        """Asked before each call of a tool that ``requires_approval``; None refuses them all."""
+        self.access = access
+        """What the user may use and read; checked again here, where the tool runs (plan
+        validation checked it first)."""
+        self.approvals = approvals
+        """Decides each call of a tool that ``requires_approval`` (the engine's durable desk); with
+        none, such calls are refused."""
 
     def run(
         self, task: AtomicTask, outcomes: dict[str, TaskOutcome], goal: str, round_: int = 0
@@ -61,6 +74,9 @@ class Specialist:
                     f"the {self.department} specialist has no tool {task.tool!r} "
                     f"(its tools: {', '.join(sorted(self.tools)) or 'none'})"
                 )
+            refusal = tool.refusal(self.access)
+            if refusal is not None:
+                raise PermissionDenied(refusal)
             args = resolve_args(task.args, tool, outcomes)
             missing = tool.missing_required(args)
             if missing or not _valid(tool, args):
@@ -68,7 +84,16 @@ class Specialist:
                 outcome.used_model = True
             outcome.resolved_args = _printable(args)
             if tool.requires_approval:
-                self._check_approval(tool, task, outcome.resolved_args, goal)
+                outcome.approval = self._approval(tool, task, outcome.resolved_args, goal)
+                decision = outcome.approval.decision
+                if decision is None:  # waits for a person; the rest of the plan goes on
+                    outcome.status = TaskStatus.AWAITING_APPROVAL
+                    return outcome
+                if not decision.approved:
+                    outcome.status = TaskStatus.REJECTED
+                    outcome.error = f"the call of {tool.name!r} was {decision.describe()}"
+                    outcome.finished_at = now()
+                    return outcome
             ctx = tool.context(
                 model=self.model,
                 tables={
@@ -79,27 +104,36 @@ class Specialist:
                 goal=goal,
                 task_id=task.id,
                 user=self.user,
+                access=self.access,
             )
-            outcome.result = tool.invoke(args, ctx)
+            # On its own thread under the run's timeout: a hung or crashing tool fails this task only.
+            result = run_tool(
+                tool,
+                args,
+                ctx,
+                timeout_s=self.settings.timeout_for(tool.name),
+                limits=self.settings.limits,
+            )
+            outcome.result = self._masked(tool, result)
             outcome.used_model = outcome.used_model or ctx.used_model
             outcome.status = TaskStatus.DONE
         except AtomworkError as exc:
             outcome.status = TaskStatus.FAILED
-            outcome.error = str(exc)
+            # The error goes into prompts and the run record: cut like any result text.
+            outcome.error = clip_text(str(exc), self.settings.limits.max_text_chars)
             outcome.error_type = type(exc).__name__
         except Exception as exc:  # a bug in a tool must not lose the rest of the run
             outcome.status = TaskStatus.FAILED
-            outcome.error = f"{type(exc).__name__}: {exc}"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # not its traceback
+            text = redact(f"{type(exc).__name__}: {first}")  # AtomworkErrors redact their own
+            outcome.error = clip_text(text, self.settings.limits.max_text_chars)
             outcome.error_type = type(exc).__name__
         outcome.finished_at = now()
         return outcome
 
-    def _check_approval(self, tool: Tool, task: AtomicTask, args: dict[str, Any], goal: str) -> None:
-        if self.approve is None:
-            raise ToolError(
-                f"tool {tool.name!r} needs a person's approval, and this run has no approver "
-                "(give Atomwork(approve=...))"
-            )
+    def _approval(self, tool: Tool, task: AtomicTask, args: dict[str, Any], goal: str) -> Approval:
+        if self.approvals is None:
+            raise ToolError(f"tool {tool.name!r} needs a person's approval, and this run cannot ask for one")
         request = ApprovalRequest(
             tool=tool.name,
             department=self.department,
@@ -109,8 +143,19 @@ class Specialist:
             goal=goal,
             user=self.user,
         )
-        if not self.approve(request):
-            raise ToolError(f"the call of {tool.name!r} was not approved")
+        return self.approvals.decide(request)
+
+    def _masked(self, tool: Tool, result: ToolResult) -> ToolResult:
+        """The result with the columns masked for the user emptied (SQL results are masked where
+        the query runs; this covers tools that read the tables they declare)."""
+        if self.access is None or result.table is None or not tool.tables:
+            return result
+        table, masked = self.access.mask_table(result.table, tool.tables)
+        if not masked:
+            return result
+        # The tool's own summary may quote the hidden values: describe the masked table instead.
+        summary = f"{table_summary(table)} Masked for you: {', '.join(masked)}."
+        return result.model_copy(update={"table": table, "summary": summary})
 
     def _complete_args(
         self, task: AtomicTask, tool: Tool, given: dict[str, Any], missing: list[str], goal: str
@@ -134,13 +179,20 @@ class Specialist:
             description=tool.description,
             goal=goal,
             criteria=task.success_criteria or "a correct, non-empty result",
-            given=json.dumps(fixed) if fixed else "none",
             missing=", ".join(wanted) or ", ".join(ask["properties"]),
             hint=" ".join(text for text in (_schema_hint(ask), self.instructions) if text),
             data_range=self.data_range or "the warehouse's dates",
+            data_rule=DATA_RULE,
         )
+        # Fixed arguments may hold earlier results ("$t1.summary"): data, fenced in the user message.
+        fixed_text = fence(json.dumps(fixed, default=str) if fixed else "none")
         proposed = self.model.tool_arguments(
-            [SystemMessage(prompt), HumanMessage(f"Arguments for {tool.name}:")],
+            [
+                SystemMessage(prompt),
+                HumanMessage(
+                    f"Arguments already fixed by the plan:\n{fixed_text}\nArguments for {tool.name}:"
+                ),
+            ],
             tool_name=tool.name,
             description=tool.description,
             parameters=ask,

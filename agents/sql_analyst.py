@@ -20,9 +20,11 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
-from atomwork.errors import AtomworkError
+from atomwork.agents.sql_hints import question_notes
+from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
+from atomwork.policy import Access
 from atomwork.prompts import render
 from atomwork.table import Table
 from atomwork.tool_result import Attempt, Provenance, ToolResult
@@ -189,6 +191,9 @@ class SqlAnalyst:
         asked = question.strip()
         if hints:
             asked += "\n" + "\n".join(f'("{h.phrase}" means {h.start} to {h.end}.)' for h in hints)
+        notes = question_notes(question, self.catalog, self.glossary)
+        if notes:
+            asked += "\nNotes for this question:\n" + "\n".join(f"- {n}" for n in notes)
         candidates: list[SqlCandidate] = []
         wanted = len(TEMPERATURES) if self.verify else 1
         for variant in range(wanted):
@@ -221,6 +226,8 @@ class SqlAnalyst:
             sql = self.warehouse.validate(candidate.sql)
             self.warehouse.explain(sql)
             result = self.warehouse.run_query(sql, DEFAULT_ROW_LIMIT)
+        except PermissionDenied:
+            raise  # the user may not read what the question needs: another query will not change that
         except AtomworkError as exc:
             candidate.error = str(exc)
             return f"That query failed: {exc}\nWrite a corrected query."
@@ -315,13 +322,16 @@ def sql_tool(
     warehouse: Warehouse, *, glossary: Glossary = STANDARD, verify: bool = True, max_retries: int = 2
 ) -> Tool:
     """``ask_warehouse``: the SQL analyst as a tool of the shared analysis department."""
-    catalogs: list[SchemaCatalog] = []  # read once, on first use
+    catalogs: dict[Access | None, SchemaCatalog] = {}  # read once per user's view, on first use
 
     def ask_warehouse(ctx: RunContext, question: str) -> ToolResult:
-        if not catalogs:
-            catalogs.append(SchemaCatalog.read(warehouse))
+        # The user's governed view: the schema the model sees and every query keep to what they may read.
+        view = ctx.warehouse if ctx.has_warehouse else warehouse
+        if ctx.access not in catalogs:
+            catalogs[ctx.access] = SchemaCatalog.read(view)
+        catalog = catalogs[ctx.access]
         analyst = SqlAnalyst(
-            warehouse, ctx.model, catalog=catalogs[0], glossary=glossary, verify=verify, max_retries=max_retries
+            view, ctx.model, catalog=catalog, glossary=glossary, verify=verify, max_retries=max_retries
         )
         answer = analyst.answer(question)
         return ToolResult(

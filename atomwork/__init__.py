@@ -3,12 +3,21 @@ department specialists, evaluate every output and replan what failed."""
 
 from typing import TYPE_CHECKING, Any
 
-from atomwork.errors import AtomworkError, ConfigError, GoalError, ModelError, PlanError, ToolError
+from atomwork.errors import (
+    AtomworkError,
+    ConfigError,
+    GoalError,
+    ModelError,
+    PermissionDenied,
+    PlanError,
+    ToolError,
+)
 from atomwork.events import Event
 from atomwork.models.purpose import Purpose
 from atomwork.plan import AtomicTask, Plan
+from atomwork.policy import Policy
 from atomwork.result import Evaluation, RunResult, StopReason, TaskOutcome, TaskStatus
-from atomwork.settings import RunSettings, TokenBudgets
+from atomwork.settings import ResultLimits, RunBudget, RunSettings, TokenBudgets
 from atomwork.table import Table
 from atomwork.tool_result import ToolResult
 
@@ -29,9 +38,13 @@ __all__ = [
     "Event",
     "GoalError",
     "ModelError",
+    "PermissionDenied",
     "Plan",
     "PlanError",
+    "Policy",
     "Purpose",
+    "ResultLimits",
+    "RunBudget",
     "RunContext",
     "RunResult",
     "RunSettings",

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from atomwork.approval import Approval
 from atomwork.conversation_context import ConversationContext, EarlierTurn
+from atomwork.errors import GoalError
 from atomwork.events import Event, EventHandler, TaskEvaluated, TaskFinished
 from atomwork.outcome import TaskOutcome
 from atomwork.result import RunResult
@@ -125,10 +127,12 @@ class Conversation:
         on_event: EventHandler | None = None,
         cancel: threading.Event | None = None,
         departments: Iterable[str] | None = None,
+        user: str | None = None,
     ) -> RunResult:
         """Run ``goal`` as the next turn and return its result. ``cancel``: once set, no new task
-        starts and the run ends ``cancelled`` with what finished. An error is raised after the
-        turn is recorded with the tasks that finished before it."""
+        starts and the run ends ``cancelled`` with what finished. ``user``: who asks this turn (the
+        access policy decides what they may do; default: the session's). An error is raised after
+        the turn is recorded with the tasks that finished before it."""
         allowed = self._allowed(departments)
         with self._lock:
             collector = _Collector(on_event)
@@ -140,11 +144,68 @@ class Conversation:
                     context=self.context(),
                     cancel=cancel,
                     departments=allowed,
+                    user=user,
                 )
             except Exception as exc:
                 self.turns.append(Turn(goal=goal.strip(), error=str(exc), outcomes=dict(collector.outcomes)))
                 raise
             self.turns.append(Turn(goal=result.goal, result=result, outcomes=result.outcomes))
+            return result
+
+    @property
+    def pending(self) -> list[Approval]:
+        """The calls the conversation's goals wait for (``approval.request.run_id`` names the run)."""
+        return [p for turn in self.turns if turn.result is not None for p in turn.result.pending]
+
+    def approve(
+        self,
+        task_id: str,
+        *,
+        by: str,
+        note: str = "",
+        on_event: EventHandler | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        """Approve the call ``task_id`` that a goal of this conversation waits for, and continue
+        that run; its turn then holds the continued result (follow-ups see its tables)."""
+        return self._decide(task_id, True, by, note, on_event, cancel)
+
+    def reject(
+        self,
+        task_id: str,
+        *,
+        by: str,
+        note: str = "",
+        on_event: EventHandler | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        """Reject the call ``task_id`` that a goal of this conversation waits for; the run goes on
+        without it and ends ``rejected``."""
+        return self._decide(task_id, False, by, note, on_event, cancel)
+
+    def _decide(
+        self,
+        task_id: str,
+        approved: bool,
+        by: str,
+        note: str,
+        on_event: EventHandler | None,
+        cancel: threading.Event | None,
+    ) -> RunResult:
+        with self._lock:
+            found = [
+                (index, turn.result.run_id)
+                for index, turn in enumerate(self.turns)
+                if turn.result is not None and any(p.task_id == task_id for p in turn.result.pending)
+            ]
+            if not found:
+                waiting = ", ".join(p.task_id for p in self.pending) or "nothing"
+                raise GoalError(f"no goal here waits for approval of {task_id!r} (waiting: {waiting})")
+            index, run_id = found[-1]
+            decide = self.session.approve if approved else self.session.reject
+            collector = _Collector(on_event)
+            result = decide(run_id, task_id, by=by, note=note, on_event=collector, cancel=cancel)
+            self.turns[index] = Turn(goal=result.goal, result=result, outcomes=result.outcomes)
             return result
 
     def stream(self, goal: str, *, departments: Iterable[str] | None = None) -> RunStream:

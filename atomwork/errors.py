@@ -6,23 +6,38 @@ else is a bug.
 
 from __future__ import annotations
 
+from typing import Any
+
+from atomwork.redact import redact
+
 __all__ = [
     "AtomworkError",
     "ConfigError",
     "GoalError",
     "ModelError",
     "ModelRequestsBlocked",
+    "PermissionDenied",
     "PlanError",
     "ToolError",
 ]
 
 
 class AtomworkError(Exception):
-    """Base class of atomwork's user-facing errors."""
+    """Base class of atomwork's user-facing errors.
+
+    Messages quote endpoints and exception texts, so credentials in them are masked here, once for
+    every error (see :mod:`atomwork.redact`)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ToolError(AtomworkError):
     """A tool refused its input or failed; the message is meant for a human."""
+
+
+class PermissionDenied(ToolError):
+    """The access policy forbids a tool, a table or a column to the user; the message says who and why."""
 
 
 class GoalError(AtomworkError, ValueError):

@@ -6,8 +6,10 @@ human line for logs. Every event is also kept, in order, in :attr:`RunResult.eve
 
 Order within one run::
 
-    RunStarted, PlanCreated,
-    (TaskStarted, TaskFinished, TaskEvaluated | TaskSkipped)*,            # per task, interleaved
+    RunStarted | RunResumed, PlanCreated, TaskRefused*,
+    # with RunSettings.stream_plan, TaskPlanned (and the task's events) may come before PlanCreated
+    (TaskStarted, (TaskFinished, TaskEvaluated?) | ApprovalRequested | TaskSkipped)*,  # interleaved
+    BudgetExhausted?,
     (Replanned (TaskStarted ...)* | ReplanFailed)*, AnswerComposed, AnswerEvaluated, ...,
     RunFinished
 """
@@ -20,6 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from atomwork.approval import Approval
 from atomwork.feedback import ReplanFeedback
 from atomwork.outcome import Evaluation, StopReason, TaskOutcome, now
 from atomwork.plan import AtomicTask, Plan
@@ -27,15 +30,20 @@ from atomwork.plan import AtomicTask, Plan
 __all__ = [
     "AnswerComposed",
     "AnswerEvaluated",
+    "ApprovalRequested",
+    "BudgetExhausted",
     "Event",
     "EventHandler",
     "PlanCreated",
     "ReplanFailed",
     "Replanned",
     "RunFinished",
+    "RunResumed",
     "RunStarted",
     "TaskEvaluated",
     "TaskFinished",
+    "TaskPlanned",
+    "TaskRefused",
     "TaskSkipped",
     "TaskStarted",
 ]
@@ -69,6 +77,22 @@ class RunStarted(_Event):
         return f"run {self.run_id} started: {self.goal}"
 
 
+class RunResumed(_Event):
+    """A run continues (after a restart, or once an approval was given): its plan so far and the
+    tasks that had already finished, which are kept and never run again."""
+
+    type: Literal["run_resumed"] = "run_resumed"
+    run_id: str
+    goal: str
+    plan: Plan
+    outcomes: dict[str, TaskOutcome] = Field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        done = sum(1 for o in self.outcomes.values() if o.finished)
+        return f"run {self.run_id} resumed: {done} of {len(self.plan.tasks)} tasks already finished"
+
+
 class PlanCreated(_Event):
     """The first plan of the run, validated and repaired."""
 
@@ -82,6 +106,23 @@ class PlanCreated(_Event):
     @property
     def message(self) -> str:
         return f"{len(self.plan.tasks)} tasks: {', '.join(self.plan.ids())}"
+
+
+class TaskPlanned(_Event):
+    """The streaming planner handed over a task before the rest of the plan was written
+    (``RunSettings.stream_plan``); it starts once its dependencies passed. :class:`PlanCreated`
+    follows with the whole plan."""
+
+    type: Literal["task_planned"] = "task_planned"
+    task: AtomicTask
+
+    @property
+    def task_id(self) -> str:
+        return self.task.id
+
+    @property
+    def message(self) -> str:
+        return f"{self.task.id} planned ({self.task.department}: {self.task.tool})"
 
 
 class TaskStarted(_Event):
@@ -137,6 +178,42 @@ class TaskSkipped(_Event):
         return f"{self.task.id} skipped: dependency {', '.join(self.failed_dependencies)} did not pass"
 
 
+class TaskRefused(_Event):
+    """Plan validation refused a task: the access policy does not let the user call its tool. The
+    task is left out of the plan (and written to the audit log)."""
+
+    type: Literal["task_refused"] = "task_refused"
+    task: AtomicTask
+    reason: str
+    round: int = 0
+
+    @property
+    def task_id(self) -> str:
+        return self.task.id
+
+    @property
+    def message(self) -> str:
+        return f"{self.task.id} refused ({self.task.tool}): {self.reason}"
+
+
+class ApprovalRequested(_Event):
+    """A task's tool needs a person's approval: the task waits (only its dependents wait with it),
+    and the run pauses ``awaiting_approval`` once nothing else can run."""
+
+    type: Literal["approval_requested"] = "approval_requested"
+    task: AtomicTask
+    approval: Approval
+    round: int = 0
+
+    @property
+    def task_id(self) -> str:
+        return self.task.id
+
+    @property
+    def message(self) -> str:
+        return f"{self.task.id} awaits approval of {self.task.tool}"
+
+
 class TaskEvaluated(_Event):
     """The evaluator's verdict on a task that ran."""
 
@@ -181,6 +258,19 @@ class ReplanFailed(_Event):
         return f"replanning failed: {self.error}"
 
 
+class BudgetExhausted(_Event):
+    """The run's budget ran out (``RunSettings.budget``): no new task starts, nothing is
+    replanned, and the answer is built from the finished tasks without another model call."""
+
+    type: Literal["budget_exhausted"] = "budget_exhausted"
+    reason: str
+    """Which limit was reached, e.g. ``token budget of 2,000 reached (2,113 tokens)``."""
+
+    @property
+    def message(self) -> str:
+        return f"budget exhausted: {self.reason}"
+
+
 class AnswerComposed(_Event):
     """The answer was built from the passing results (the latest report, or a grounded summary)."""
 
@@ -223,11 +313,16 @@ class RunFinished(_Event):
 
 Event = Annotated[
     RunStarted
+    | RunResumed
     | PlanCreated
+    | TaskPlanned
     | TaskStarted
     | TaskFinished
     | TaskSkipped
+    | TaskRefused
     | TaskEvaluated
+    | ApprovalRequested
+    | BudgetExhausted
     | Replanned
     | ReplanFailed
     | AnswerComposed

@@ -96,7 +96,9 @@ def numbers_in(values: Iterable[Any]) -> list[float]:
 def degenerate(text: str) -> list[str]:
     """Signs that generated text went wrong: repeated lines, looping phrases, a cut-off ending."""
     problems = []
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # Markdown table rows are data laid out, not prose: their separators repeat by design.
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("|")]
+    text = "\n".join(lines) if lines else text
     if lines:
         line, count = Counter(lines).most_common(1)[0]
         if count >= 3 and len(line) > 10:

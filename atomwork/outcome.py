@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from atomwork.approval import Approval
+from atomwork.models.base import Usage
 from atomwork.plan import AtomicTask
 from atomwork.tool_result import ToolResult
 
@@ -27,6 +29,10 @@ class TaskStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Its tool needs a person's approval, which has not been given yet (the task has not run)."""
+    REJECTED = "rejected"
+    """A person rejected its tool call: it did not run, and nothing is planned around it."""
 
 
 class Evaluation(BaseModel):
@@ -55,6 +61,15 @@ class TaskOutcome(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     evaluation: Evaluation | None = None
+    approval: Approval | None = None
+    """For a tool that needs approval: the request and, once given, who decided what and when."""
+    usage: Usage = Field(default_factory=Usage)
+    """Model calls and tokens this task spent (arguments, the tool's own calls, its score)."""
+
+    @property
+    def finished(self) -> bool:
+        """The task has its final outcome (it is kept and never run again in this run)."""
+        return self.status not in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.AWAITING_APPROVAL)
 
     @property
     def ok(self) -> bool:
@@ -72,3 +87,12 @@ class StopReason(StrEnum):
     """An answer was produced, but nothing could verify it: treat its figures with caution."""
     CANCELLED = "cancelled"
     """Stopped on request: no task was started after that, and the finished ones are kept."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Paused: a tool call waits for a person's approval (``result.pending``); everything else that
+    could run has finished. ``aw.approve``/``aw.reject`` continue the run."""
+    REJECTED = "rejected"
+    """A person rejected a tool call: the answer holds what could be done without it, and nothing
+    was planned around the rejection."""
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    """The run's budget (tokens, model calls or seconds, ``RunSettings.budget``) ran out: no task
+    was started after that, and the finished ones are kept."""

@@ -102,16 +102,25 @@ def iter_refs(value: Any) -> Iterator[tuple[str, str | None]]:
             yield from iter_refs(item)
 
 
+class RefusedTask(BaseModel):
+    """A planned task the access policy does not let the user run, and why."""
+
+    task: AtomicTask
+    reason: str
+
+
 class ValidationReport(BaseModel):
     """What plan validation changed (``repairs``) and dropped (``dropped``); see
     :func:`atomwork.agents.plan_validation.validate_plan`.
 
     ``pruned`` repeats the drops made on purpose (a task serving no part of the goal, a report
-    with nothing to report on): the plan is better without them, so they need no new plan."""
+    with nothing to report on): the plan is better without them, so they need no new plan.
+    ``refused`` holds the tasks dropped because the user may not run them (also in ``dropped``)."""
 
     repairs: list[str] = Field(default_factory=list)
     dropped: list[str] = Field(default_factory=list)
     pruned: list[str] = Field(default_factory=list)
+    refused: list[RefusedTask] = Field(default_factory=list)
 
     @property
     def clean(self) -> bool:

@@ -15,18 +15,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from atomwork.events import (
     AnswerComposed,
     AnswerEvaluated,
+    ApprovalRequested,
+    BudgetExhausted,
     Event,
     PlanCreated,
     ReplanFailed,
     Replanned,
     RunFinished,
+    RunResumed,
     RunStarted,
     TaskEvaluated,
     TaskFinished,
+    TaskPlanned,
     TaskSkipped,
     TaskStarted,
 )
-from atomwork.outcome import StopReason, TaskStatus
+from atomwork.outcome import StopReason, TaskOutcome, TaskStatus
 from atomwork.plan import AtomicTask
 
 __all__ = ["Phase", "ProgressSnapshot", "RunProgress", "StopVerdict", "TaskLine", "TaskState", "stop_verdict"]
@@ -40,6 +44,10 @@ class TaskState(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Its tool call waits for a person's approval."""
+    REJECTED = "rejected"
+    """A person rejected its tool call."""
 
 
 class Phase(StrEnum):
@@ -84,6 +92,18 @@ _VERDICTS: dict[StopReason, StopVerdict] = {
     ),
     StopReason.CANCELLED: StopVerdict(
         tone="caution", words="stopped on request: the tasks that finished are kept, nothing else was started"
+    ),
+    StopReason.AWAITING_APPROVAL: StopVerdict(
+        tone="caution",
+        words="paused: a step waits for a person's approval; everything else that could run has finished",
+    ),
+    StopReason.REJECTED: StopVerdict(
+        tone="caution",
+        words="not completed: a person rejected a step, so the work that needed it was not done",
+    ),
+    StopReason.BUDGET_EXHAUSTED: StopVerdict(
+        tone="bad",
+        words="not completed: the run's budget ran out; the tasks that finished are kept",
     ),
 }
 
@@ -143,12 +163,27 @@ class RunProgress:
 
     def _add(self, tasks: list[AtomicTask], round_: int) -> None:
         for task in tasks:
-            self._lines[task.id] = TaskLine(task=task, round=round_)
+            line = self._lines.get(task.id)
+            # A task the streaming planner handed over earlier keeps the state it reached.
+            self._lines[task.id] = (
+                line.model_copy(update={"task": task}) if line else TaskLine(task=task, round=round_)
+            )
 
     def _apply(self, event: Event) -> None:
         match event:
             case RunStarted():
                 self._goal, self._run_id = event.goal, event.run_id
+            case RunResumed():
+                self._goal, self._run_id = event.goal, event.run_id
+                self._add(event.plan.tasks, 0)
+                for task_id, outcome in event.outcomes.items():
+                    self._add([outcome.task], outcome.round)
+                    self._set(task_id, state=_state_of(outcome), note=outcome.error or "")
+                self._phase, self._stop = Phase.RUNNING, None
+                self._log.append(event.message)
+            case TaskPlanned():
+                self._add([event.task], 0)
+                self._phase = Phase.RUNNING
             case PlanCreated():
                 self._add(event.plan.tasks, 0)
                 self._phase = Phase.RUNNING
@@ -156,12 +191,11 @@ class RunProgress:
             case TaskStarted():
                 self._set(event.task.id, state=TaskState.RUNNING)
             case TaskFinished():
-                failed = event.outcome.status != TaskStatus.DONE
-                self._set(
-                    event.task_id,
-                    state=TaskState.FAILED if failed else TaskState.RAN,
-                    note=event.outcome.error or "",
-                )
+                self._set(event.task_id, state=_state_of(event.outcome), note=event.outcome.error or "")
+            case ApprovalRequested():
+                self._set(event.task_id, state=TaskState.AWAITING_APPROVAL, note="waits for approval")
+            case BudgetExhausted():
+                self._log.append(event.message)
             case TaskSkipped():
                 self._set(event.task_id, state=TaskState.SKIPPED, note=event.message.partition(": ")[2])
             case TaskEvaluated():
@@ -202,6 +236,26 @@ class RunProgress:
                 stop_reason=self._stop,
                 version=self._version,
             )
+
+
+def _state_of(outcome: TaskOutcome) -> TaskState:
+    """A task's state from its outcome (its evaluation, when it has one, decides pass or fail)."""
+    match outcome.status:
+        case TaskStatus.REJECTED:
+            return TaskState.REJECTED
+        case TaskStatus.AWAITING_APPROVAL:
+            return TaskState.AWAITING_APPROVAL
+        case TaskStatus.SKIPPED:
+            return TaskState.SKIPPED
+        case TaskStatus.DONE if outcome.evaluation is None:
+            return TaskState.RAN
+        case TaskStatus.DONE:
+            return TaskState.PASSED if outcome.ok else TaskState.FAILED
+        case TaskStatus.RUNNING:
+            return TaskState.RUNNING
+        case TaskStatus.PENDING:
+            return TaskState.PENDING
+    return TaskState.FAILED
 
 
 def _why(event: TaskEvaluated) -> str:

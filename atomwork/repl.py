@@ -4,13 +4,15 @@ Goals are turns of one :class:`~atomwork.conversation.Conversation`, so a follow
 ASIA", "draft that as a report") is planned with the earlier goals, plans and tables. The input
 history is kept in ``$ATOMWORK_HOME/chat_history``; Tab completes slash commands, tools and
 departments. Ctrl-C stops the running goal (its finished tasks are kept); a second Ctrl-C, or
-Ctrl-C twice at the prompt, or Ctrl-D exits.
+Ctrl-C twice at the prompt, or Ctrl-D exits. A goal paused for an approval goes on with
+``/approve TASK [note]`` or ``/reject TASK [note]`` (decided as the login user).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -33,6 +35,8 @@ from atomwork.errors import AtomworkError
 from atomwork.home import atomwork_home
 from atomwork.result import RunResult
 from atomwork.sdk import Atomwork, load_run, runs_dir
+from atomwork.streaming import RunStream
+from atomwork.terminal import markup, text
 from atomwork.tools.registry import ToolRegistry
 
 __all__ = ["COMMANDS", "Repl", "ReplCompleter", "history_path"]
@@ -45,11 +49,14 @@ COMMANDS: dict[str, str] = {
     "/runs": "the latest saved runs",
     "/show": "/show RUN: a saved run's answer, tables and stop reason",
     "/model": "the model and what it has spent in this session",
+    "/approve": "/approve TASK [note]: approve a step the goal waits for, and go on",
+    "/reject": "/reject TASK [note]: reject a step the goal waits for (it is not done, nor planned around)",
     "/departments": "the departments; '/departments sales finance' uses only those, '/departments all' all",
     "/new": "start a new conversation (the next goal ignores the earlier ones)",
     "/quit": "leave (also Ctrl-D)",
 }
 RUNS_SHOWN = 10
+DECIDE_HINT = "/approve {task_id} [note] or /reject {task_id} [note]"
 
 
 def history_path() -> Path:
@@ -123,8 +130,11 @@ class Repl:
         input: Input | None = None,
         output: Output | None = None,
         history: Path | None = None,
+        user: str | None = None,
     ) -> None:
         self.session = session
+        self.user = user or _login()
+        """Who approvals and rejections are recorded as."""
         self.console = console or Console()
         self.input = input or create_input()
         self.conversation: Conversation = session.chat()
@@ -161,6 +171,10 @@ class Repl:
             interrupted = False
             if not line:
                 continue
+            if line.split(" ", 1)[0] in ("/approve", "/reject"):
+                if not await self.decide(line):
+                    return 0
+                continue
             if line.startswith("/"):
                 if not self.command(line):
                     return 0
@@ -175,8 +189,32 @@ class Repl:
         try:
             stream = self.conversation.stream(goal)
         except AtomworkError as exc:
-            self.console.print(f"[red]error:[/] {exc}")
+            self.console.print(f"[red]error:[/] {markup(exc)}")
             return True
+        return await self._follow(stream)
+
+    async def decide(self, line: str) -> bool:
+        """``/approve TASK [note]`` or ``/reject TASK [note]``: decide a call a goal waits for, as
+        :attr:`user`, and follow the run as it goes on; False: the user asked to exit meanwhile."""
+        name, _, rest = line.partition(" ")
+        task_id, _, note = rest.strip().partition(" ")
+        waiting = [p.task_id for p in self.conversation.pending]
+        if task_id not in waiting:
+            said = f"waiting: {', '.join(waiting)}" if waiting else "nothing waits"
+            usage = f"usage: {name} TASK [note]"
+            problem = f"no goal here waits for approval of {task_id!r}" if task_id else usage
+            self.console.print(f"[red]{markup(problem)}[/] ({markup(said)})")
+            return True
+        decide = self.conversation.approve if name == "/approve" else self.conversation.reject
+        stream = RunStream(
+            lambda on_event, cancel: decide(
+                task_id, by=self.user, note=note.strip(), on_event=on_event, cancel=cancel
+            )
+        )
+        return await self._follow(stream)
+
+    async def _follow(self, stream: RunStream) -> bool:
+        """Show ``stream``'s run with a live plan, then its result; False: exit was asked for."""
         view = PlanView()
         presses = 0
         leave = asyncio.Event()
@@ -220,13 +258,13 @@ class Repl:
             self._failed(exc)
             return True
         except Exception as exc:  # a bug: one line, and the REPL goes on
-            self.console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+            self.console.print(f"[red]internal error:[/] {type(exc).__name__}: {markup(exc)}")
             return True
-        print_result(self.console, result)
+        print_result(self.console, result, decide_hint=DECIDE_HINT)
         return True
 
     def _failed(self, exc: AtomworkError) -> None:
-        self.console.print(f"[red]error:[/] {exc}")
+        self.console.print(f"[red]error:[/] {markup(exc)}")
         turn = self.conversation.turns[-1] if self.conversation.turns else None
         kept = [tid for tid, o in (turn.outcomes if turn else {}).items() if o.ok]
         if kept:
@@ -272,7 +310,7 @@ class Repl:
             else:
                 self.console.print(f"[red]unknown command {name}[/]; /help lists the commands")
         except AtomworkError as exc:
-            self.console.print(f"[red]error:[/] {exc}")
+            self.console.print(f"[red]error:[/] {markup(exc)}")
         return True
 
     def _registry(self) -> ToolRegistry:
@@ -291,10 +329,10 @@ class Repl:
                 view.on_event(event)
             self.console.print(view.render())
         else:
-            self.console.print(f"[red]the goal failed:[/] {turn.error}")
+            self.console.print(f"[red]the goal failed:[/] {markup(turn.error)}")
             for task_id, outcome in turn.outcomes.items():
                 state = "passed" if outcome.ok else str(outcome.status)
-                self.console.print(f"  {task_id} {outcome.task.tool}: {state}")
+                self.console.print(text(f"  {task_id} {outcome.task.tool}: {state}"))
 
     def _show_runs(self) -> None:
         ids = _run_ids()[:RUNS_SHOWN]
@@ -308,7 +346,10 @@ class Repl:
             except (OSError, ValueError):
                 continue  # a record being written, or from an older version
             table.add_row(
-                run_id, f"{result.finished_at:%Y-%m-%d %H:%M}", str(result.stop_reason), result.goal[:70]
+                text(run_id),
+                f"{result.finished_at:%Y-%m-%d %H:%M}",
+                str(result.stop_reason),
+                text(result.goal[:70]),
             )
         self.console.print(table)
 
@@ -319,7 +360,7 @@ class Repl:
         matches = [r for r in _run_ids() if r.startswith(run_id)]
         if len(matches) != 1:
             found = "no saved run" if not matches else f"{len(matches)} saved runs"
-            self.console.print(f"[red]{found} matches {run_id!r}[/]; /runs lists them")
+            self.console.print(f"[red]{found} matches {markup(repr(run_id))}[/]; /runs lists them")
             return
         print_result(self.console, load_run(matches[0]))
 
@@ -340,6 +381,13 @@ class Repl:
             shared = " (shared)" if department.shared else ""
             table.add_row(mark, name + shared, department.description)
         self.console.print(table)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "chat user"
 
 
 def main(session: Atomwork, console: Console | None = None) -> int:

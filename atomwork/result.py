@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from atomwork.approval import Approval
 from atomwork.events import Event
 from atomwork.models.base import Usage
 from atomwork.outcome import Evaluation, StopReason, TaskOutcome, TaskStatus, now
@@ -32,6 +33,8 @@ class RunResult(BaseModel):
     outcomes: dict[str, TaskOutcome]
     final_evaluation: Evaluation | None = None
     stop_reason: StopReason
+    stop_detail: str = ""
+    """What ended the run, in words, where the stop reason alone does not say (which budget ran out)."""
     replans: int = 0
     plan_repairs: list[str] = Field(default_factory=list)
     reused: list[str] = Field(default_factory=list)
@@ -45,7 +48,13 @@ class RunResult(BaseModel):
     events: list[Event] = Field(default_factory=list)
     """Every event the run emitted, in order (see :mod:`atomwork.events`)."""
     usage: Usage = Field(default_factory=Usage)
-    """Model calls, tokens and seconds this run spent, in total and per purpose."""
+    """Model calls, tokens and seconds this run spent (across resumes), in total and per purpose;
+    each task's own share is ``outcomes[task_id].usage`` (see :attr:`usage_by_task`)."""
+    approvals: list[Approval] = Field(default_factory=list)
+    """Every call that needed approval: the request and, once given, who decided what and when."""
+    pending: list[Approval] = Field(default_factory=list)
+    """The calls waiting for a decision (``stop_reason == "awaiting_approval"``): pass their
+    ``task_id`` to ``aw.approve(run_id, task_id, by=...)`` or ``aw.reject(...)``."""
 
     @field_validator("events", mode="before")
     @classmethod
@@ -59,6 +68,11 @@ class RunResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.stop_reason == StopReason.COMPLETED
+
+    @property
+    def usage_by_task(self) -> dict[str, Usage]:
+        """Each task's model calls and tokens (arguments, the tool's own calls, its score)."""
+        return {tid: o.usage for tid, o in self.outcomes.items()}
 
     @property
     def tables(self) -> dict[str, Table]:

@@ -3,6 +3,7 @@
 - :class:`ScriptedModel`: strict canned replies per purpose; fails on an unexpected call and on
   replies left unused. :class:`FunctionModel`: answers from your function, which gets a typed
   :class:`ModelCallInfo`.
+- :class:`FaultyModel`: wraps a model and fails, hangs or answers garbage on a seeded share of calls.
 - :func:`block_model_requests`: real models (embedded, GGUF, vLLM) refuse to load or answer inside
   it; ``ATOMWORK_BLOCK_MODEL_REQUESTS=1`` does the same for a whole test run.
 - :func:`check_tool` / :func:`check_department`: a conformance check for what you wrote.
@@ -23,6 +24,7 @@ from pydantic_core import PydanticSerializationError
 
 from atomwork.agents.plan_schema import arg_schema_for_planner
 from atomwork.errors import AtomworkError, ModelRequestsBlocked
+from atomwork.models.faulty import Fault, FaultyModel
 from atomwork.models.guard import BLOCK_ENV, override_model_requests
 from atomwork.models.purpose import Purpose
 from atomwork.models.scripted import (
@@ -40,6 +42,8 @@ from atomwork.tools.department import Department, ToolLike, as_tool
 
 __all__ = [
     "BLOCK_ENV",
+    "Fault",
+    "FaultyModel",
     "FunctionModel",
     "ModelCallInfo",
     "ModelRequestsBlocked",

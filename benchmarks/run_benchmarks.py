@@ -9,6 +9,15 @@ the question's hand-written SQL. Tables are printed and a JSON record is saved u
 benchmarks/results/. ``--planning`` adds the older planning-quality suite (tool recall, stop reasons)
 and a plain-completion speed figure; ``--evaluator`` the evaluator's precision/recall on a labeled set.
 ``--systems none`` skips the accuracy benchmark.
+
+``--load`` runs the load benchmark instead (:mod:`atomwork.evals.load`): N = 1, 4, 16 concurrent goals
+on a paced scripted model with fixed tool latency (framework overhead per task, goals/min, p50/p95,
+speed-up over sequential, streaming-planner saving); ``--load-model SPEC`` adds the same load of real
+goals on a served model (e.g. ``vllm:http://127.0.0.1:8000/v1``), ``--load-n 1,4`` picks N.
+
+``--faults`` runs the fault-injection bench instead (:mod:`atomwork.evals.faults`, scripted model, a few
+seconds): ``--fault-runs`` runs whose model and tools fail on ``--fault-rate`` of calls (default 30%),
+then a run killed with SIGKILL and resumed; prints the success rate and the figures.
 """
 
 from __future__ import annotations
@@ -97,6 +106,51 @@ def evaluator_figures(model: ChatModel) -> None:
         print(f"  {key}: {shown}")
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_levels(text: str) -> list[int]:
+    try:
+        levels = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--load-n takes whole numbers like 1,4,16, got {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"--load-n takes whole numbers like 1,4,16, got {text!r}")
+    return levels
+
+
+def load_benchmark(levels: list[int], model_spec: str | None, out: Path) -> int:
+    from atomwork.evals.load import LoadConfig, format_levels, format_table, run_load, run_served_load, save
+
+    print(f"load benchmark: N = {', '.join(map(str, levels))} concurrent goals, scripted model", flush=True)
+    report = run_load(LoadConfig(levels=levels), on_line=lambda line: print("  " + line, flush=True))
+    print("\n" + format_table(report))
+    print(f"saved {save(report, out, 'load-scripted')}")
+    if model_spec:
+        model = load_model(model_spec)
+        try:
+            served = run_served_load(model, levels, on_line=lambda line: print("  " + line, flush=True))
+        finally:
+            model.close()
+        print(f"\n{served.model}, goal {served.goal!r}:\n" + format_levels(served.levels))
+        print(f"saved {save(served, out, 'load-served')}")
+    return 0
+
+
+def fault_benchmark(runs: int, rate: float, seed: int, out: Path) -> int:
+    from atomwork.evals.faults import FaultRun, format_bench, run_fault_bench, save_bench
+
+    def progress(run: FaultRun) -> None:
+        end = run.stop_reason or run.error or "?"
+        mark = "honest" if run.honest else "NOT HONEST: " + "; ".join([*run.problems, *run.lost])
+        print(f"  run {run.index}: {end}, {run.tasks_passed}/{run.tasks} tasks passed, {mark}", flush=True)
+
+    bench = run_fault_bench(runs=runs, rate=rate, seed=seed, on_run=progress)
+    print("\n" + format_bench(bench))
+    print(f"saved {save_bench(bench, out)}")
+    return 0 if bench.suite.honest == bench.suite.runs and bench.kill.honest else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,7 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     parser.add_argument("--planning", action="store_true", help="also the planning-quality suite")
     parser.add_argument("--evaluator", action="store_true", help="also evaluator precision/recall")
+    parser.add_argument("--load", action="store_true", help="the load benchmark instead (see above)")
+    parser.add_argument("--load-model", help="with --load: also run real goals on this served model spec")
+    parser.add_argument("--load-n", type=parse_levels, default=[1, 4, 16], help="with --load: N, e.g. 1,4,16")
+    parser.add_argument("--faults", action="store_true", help="the fault-injection bench instead")
+    parser.add_argument("--fault-runs", type=int, default=30, help="with --faults: runs (default 30)")
+    parser.add_argument("--fault-rate", type=float, default=0.3, help="with --faults: share of calls failing")
+    parser.add_argument("--fault-seed", type=int, default=0, help="with --faults: the seed")
     args = parser.parse_args(argv)
+
+    if args.faults:
+        return fault_benchmark(args.fault_runs, args.fault_rate, args.fault_seed, args.out or RESULTS)
+    if args.load:
+        return load_benchmark(args.load_n, args.load_model, args.out or RESULTS)
 
     if not (args.systems or args.planning or args.evaluator):
         print("nothing to run: --systems none without --planning or --evaluator", file=sys.stderr)

@@ -7,6 +7,12 @@
 #                  [--level fact|grouped|multi] [--limit N] [--ids a,b] [--planning] [--evaluator]
 #                                                       answer-accuracy benchmark vs. baselines (figures
 #                                                       printed and saved, nothing asserted)
+#   scripts/dev.sh bench --load [--load-n 1,4,16] [--load-model vllm:http://HOST:PORT/v1]
+#                                                       N concurrent goals: overhead per task, goals/min,
+#                                                       p50/p95, streaming-planner saving (saved as JSON)
+#   scripts/dev.sh bench --faults [--fault-runs 30] [--fault-rate 0.3] [--fault-seed 0]
+#                                                       fault injection on a scripted model (seconds): success
+#                                                       rate, honest ends, lost results, a kill and resume
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,7 +22,7 @@ ensure_venv() {
     if [ ! -x .venv/bin/atomwork ] || [ pyproject.toml -nt .venv/.installed ]; then
         python3 -m venv .venv
         .venv/bin/pip install --quiet --upgrade pip
-        .venv/bin/pip install --quiet -e ".[dev]"
+        .venv/bin/pip install --quiet -e ".[dev,ray]"
         touch .venv/.installed
     fi
 }

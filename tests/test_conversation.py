@@ -49,14 +49,15 @@ def test_follow_up_is_planned_with_the_earlier_goal_plan_and_table(warehouse):
     chat = session(FunctionModel(reply), warehouse).chat()
     first = chat.ask("Analyze revenue by region for 1997")
     assert first.stop_reason == StopReason.COMPLETED and first.reused == []
-    assert "follows up" not in seen[0].system  # a first goal has no conversation
+    assert "follows up" not in seen[0].prompt  # a first goal has no conversation
 
     second = chat.ask("flag unusual regions in that")
     follow_up = [c for c in seen if c.purpose is Purpose.PLAN][1]
-    # The planner saw the earlier goal, its plan and its table ...
-    assert "Earlier goal 1: Analyze revenue by region for 1997" in follow_up.system
-    assert 't1 sales_by_region({"period": "1997"})' in follow_up.system
-    assert "| ASIA |" in follow_up.system
+    # The planner saw the earlier goal, its plan and its table, as fenced data in the user message ...
+    assert "Earlier goal 1: Analyze revenue by region for 1997" in follow_up.user
+    assert 't1 sales_by_region({"period": "1997"})' in follow_up.user
+    assert "| ASIA |" in follow_up.user and "| ASIA |" not in follow_up.system
+    assert follow_up.user.index("<data>") < follow_up.user.index("| ASIA |") < follow_up.user.index("</data>")
     # ... and the schema numbers the new task after t1 and lets it reference $t1.
     schema_text = str(follow_up.json_schema)
     assert "'const': 't2'" in schema_text and "'$t1'" in schema_text and "'const': 't1'" not in schema_text
@@ -112,10 +113,12 @@ def test_an_error_mid_run_keeps_the_finished_tasks_for_follow_ups(warehouse):
     def reply(info: ModelCallInfo) -> Reply:
         if info.purpose is Purpose.PLAN:
             return two
-        raise RuntimeError("the answer writer crashed")  # not an AtomworkError: a bug
+        # A bug in the code: a model backend's own exception is a ModelError the run survives now,
+        # an AssertionError (a failed internal check) still escapes the run.
+        raise AssertionError("the answer writer crashed")
 
     chat = session(FunctionModel(reply), warehouse).chat()
-    with pytest.raises(RuntimeError, match="crashed"):
+    with pytest.raises(AssertionError, match="crashed"):
         chat.ask("Analyze revenue by region for 1997 and 1996")
     turn = chat.turns[-1]
     assert turn.result is None and "crashed" in (turn.error or "")

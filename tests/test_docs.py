@@ -7,6 +7,7 @@ Each goal's replies are below; the figures the docs print are checked against th
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
@@ -23,6 +24,7 @@ import pytest
 from atomwork.examples.mcp_department import STOCK
 from atomwork.figures import format_number
 from atomwork.models.guard import BLOCK_ENV
+from atomwork.policy import Policy
 from atomwork.tools.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +46,9 @@ def task(
 
 def plan(*tasks: dict) -> dict:
     return {"tasks": list(tasks)}
+
+
+SALARY_SQL = "SELECT department, round(avg(salary), 2) AS avg_salary FROM employees GROUP BY 1 ORDER BY 1"
 
 
 REPLIES: dict[str, dict[str, list[Any]]] = {
@@ -91,6 +96,34 @@ REPLIES: dict[str, dict[str, list[Any]]] = {
     "Analyze the toy shop's stock levels": {
         "plan": [plan(task("t1", "stock_levels", "shop", {}))],
     },
+    "Email revenue by region for 1997 to the CFO": {  # paused for the email's approval, then approved
+        "plan": [
+            plan(
+                task("t1", "sales_by_region", "sales", {"period": "1997"}),
+                task("t2", "email_table", "sales", {"to": "cfo@example.com", "table": "$t1"}, ["t1"]),
+            )
+        ],
+        "answer": ["Revenue by region for 1997 is in t1, and t2 emailed it to the CFO."],
+    },
+    "Draft a report on revenue by region for 1996": {  # its budget ends it before the answer
+        "plan": [
+            plan(
+                task("t1", "sales_by_region", "sales", {"period": "1996"}),
+                task(
+                    "t2",
+                    "draft_report",
+                    "reporting",
+                    {"title": "Revenue by region, 1996", "inputs": ["$t1"]},
+                    ["t1"],
+                ),
+            )
+        ],
+        "report": ["Revenue by region for 1996, every region in the table below."],
+    },
+    # one question each, straight to the SQL analyst: bob is refused at once, alice's two
+    # sampled queries agree
+    "What is the average salary by department?": {"sql": [SALARY_SQL]},
+    "What is the average salary per department?": {"sql": [SALARY_SQL, SALARY_SQL]},
     # examples/
     "Analyze the bakery's sourdough revenue in March 2024": {
         "plan": [plan(task("t1", "bread_revenue", "bakery", {"bread": "sourdough", "month": "2024-03"}))],
@@ -199,8 +232,31 @@ def test_readme_python_blocks_run(
     for product, (units, cost) in STOCK.items():  # the MCP server's own data
         assert f"| {product} | {units} | {format_number(cost)} |" in text
     assert namespace["result"].ok
+    # the email waited for approval, ran once approved; the budget kept the finished work
+    assert "awaiting_approval [('t2', 'cfo@example.com')]" in text
+    assert "completed - approved by alice at " in text and ": figures checked" in text
+    assert "budget_exhausted model-call budget of 2 reached (2 calls) ['t1', 't2']" in text
+    assert "{'t1': 0, 't2': 1}" in text
     # the async example streamed typed events and its follow-up reused the earlier table
     assert "t1 done" in text and "['t1'] completed" in text
+    # the policy refused bob the salaries, gave them to alice, and the audit log says so
+    assert "user 'bob' (roles: analyst; the policy) may not read table 'employees'" in text
+    salaries = warehouse.fetch(SALARY_SQL).rows
+    assert f"completed {salaries[:2]}" in text
+    assert "bob ask_warehouse refused None" in text and f"alice ask_warehouse done {len(salaries)}" in text
+
+
+def test_readme_policy_file_is_the_policy_the_example_uses(tmp_path: Path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Permissions, masking and audit") :]
+    toml_block = re.search(r"^```toml\n(.*?)^```", section, re.S | re.M)
+    python_block = re.search(r"^```python\n(.*?)^```", section, re.S | re.M)
+    assert toml_block is not None and python_block is not None
+    path = tmp_path / "policy.toml"
+    path.write_text(toml_block.group(1), encoding="utf-8")
+    parsed = re.search(r"Policy\.parse\(.*?\n(    \{.*?\n    \})\n\)", python_block.group(1), re.S)
+    assert parsed is not None
+    assert Policy.load(path).model_dump() == Policy.parse(ast.literal_eval(parsed.group(1))).model_dump()
 
 
 def run_example(path: Path, home: Path, folder: Path) -> subprocess.CompletedProcess[str]:

@@ -33,6 +33,10 @@ PACKAGES = {
 
 MODULES = {
     "atomwork.errors": CORE,
+    "atomwork.redact": CORE,
+    "atomwork.deadline": CORE,
+    "atomwork.tracing": CORE,
+    "atomwork.limits": CORE,
     "atomwork.home": CORE,
     "atomwork.settings": CORE,
     "atomwork.table": CORE,
@@ -46,16 +50,26 @@ MODULES = {
     "atomwork.events": CORE,
     "atomwork.result": CORE,
     "atomwork.progress": CORE,
+    "atomwork.task_feed": CORE,  # tasks handed to the executor while the plan streams
+    "atomwork.approval": CORE,  # approval requests, decisions and their records
     "atomwork.conversation_context": TEXT,
+    "atomwork.policy": CORE,  # who may use which departments, tools, tables and columns
+    "atomwork.audit": CORE,  # the append-only log of tool calls, written from a run's events
+    "atomwork.governance": ENGINE,  # a session's policy, department scopes and audit log
+    "atomwork.run_store": ENGINE,  # the run database: checkpointer and records (SQLite or Postgres)
+    "atomwork.approval_desk": ENGINE,  # approval requests kept durably per run
+    "atomwork.budget": ENGINE,  # what a run spent, and whether its budget is used up
     "atomwork.executor": ENGINE,
     "atomwork.engine": ENGINE,
     "atomwork": SDK,  # the package facade: lazily re-exports the SDK
     "atomwork.pack": SDK,  # assembles a session's departments (uses the SQL analyst agent)
     "atomwork.sdk": SDK,
+    "atomwork.ray_workers": SDK,  # goals as Ray tasks, resumable on any worker
     "atomwork.streaming": SDK,
     "atomwork.conversation": SDK,
     "atomwork.cli": FRONT,
     "atomwork.repl": FRONT,
+    "atomwork.terminal": FRONT,  # data made safe to print with rich (markup and control characters)
     "atomwork.testing": FRONT,
 }
 """Single modules directly under ``atomwork``."""

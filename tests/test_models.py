@@ -88,15 +88,21 @@ def test_default_spec_comes_from_the_environment(monkeypatch):
 def test_vllm_spec_names_url_and_model(monkeypatch):
     seen = {}
 
-    def fake(url, model, *, api_key):
-        seen.update(url=url, model=model, api_key=api_key)
+    def fake(urls, model, *, api_key, settings):
+        seen.update(urls=urls, model=model, api_key=api_key, in_flight=settings.max_in_flight)
         return ScriptedModel({})
 
     monkeypatch.setattr(openai_compat, "OpenAICompatModel", fake)
     load_model("vllm:http://gpu:8000/v1#qwen")
-    assert seen == {"url": "http://gpu:8000/v1", "model": "qwen", "api_key": "EMPTY"}
+    assert seen == {"urls": ["http://gpu:8000/v1"], "model": "qwen", "api_key": "EMPTY", "in_flight": 8}
     load_model("openai:http://gpu:8000/v1")
     assert seen["model"] is None
+    monkeypatch.setenv("ATOMWORK_MAX_IN_FLIGHT", "32")
+    load_model("vllm:http://a:8000/v1, http://b:8000/v1#qwen")
+    assert seen["urls"] == ["http://a:8000/v1", "http://b:8000/v1"] and seen["in_flight"] == 32
+    monkeypatch.setenv("ATOMWORK_MAX_IN_FLIGHT", "many")
+    with pytest.raises(ConfigError, match="ATOMWORK_MAX_IN_FLIGHT must be a whole number"):
+        load_model("vllm:http://a:8000/v1")
 
 
 def test_embedded_registry_and_help():
@@ -244,7 +250,7 @@ def test_evaluator_reads_the_score_from_a_truncated_verdict():
     from atomwork.models import ScriptedModel
 
     evaluator = Evaluator(ScriptedModel({"score_final": ['{"score": 8, "reason": "good but cut o']}))
-    verdict = evaluator._score("judge this", purpose="score_final")
+    verdict = evaluator._score("judge this", "Final answer:\n<data>\nok\n</data>", purpose="score_final")
     assert verdict.passed and verdict.score == 0.8
 
 
@@ -311,18 +317,8 @@ def test_stop_and_repeat_penalty_are_passed_and_recorded():
 
 
 def _openai_model(handler) -> OpenAICompatModel:
-    from langchain_openai import ChatOpenAI
-
-    model = OpenAICompatModel("http://127.0.0.1:9/v1", model="m")
-    model._chat = ChatOpenAI(
-        base_url=model.base_url,
-        model="m",
-        api_key="EMPTY",  # type: ignore[arg-type]
-        max_retries=0,
-        temperature=0.0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
-    return model
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return OpenAICompatModel("http://127.0.0.1:9/v1", model="m", http_client=client)
 
 
 @pytest.mark.model_requests

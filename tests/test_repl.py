@@ -19,6 +19,7 @@ from rich.console import Console
 from atomwork.outcome import StopReason, TaskStatus
 from atomwork.repl import Repl, ReplCompleter
 from atomwork.sdk import Atomwork
+from atomwork.settings import RunSettings
 from atomwork.testing import ScriptedModel
 from atomwork.tools import tool
 
@@ -235,3 +236,50 @@ def test_completion_of_commands_tools_departments_and_runs(registry):
     assert "sales_by_region" in complete("revenue with sales_b")
     assert complete("/departments h") == ["hr"]
     assert complete("") == []  # nothing typed, nothing offered
+
+
+def test_approve_and_reject_continue_a_paused_goal(warehouse, tmp_path):
+    sent: list[str] = []
+
+    @tool(department="operations", requires_approval=True)
+    def send_note(to: str) -> str:
+        """Send a short note with the figures.
+
+        Args:
+            to: who gets the note
+        """
+        sent.append(to)
+        return f"note sent to {to}"
+
+    model = ScriptedModel(
+        plan=[
+            plan(task("t1", "sales_by_region", {"period": "1997"}), task("t2", "send_note", {"to": "cfo"})),
+            plan(task("t1", "sales_by_region", {"period": "1996"}), task("t2", "send_note", {"to": "all"})),
+        ],
+        answer=["Revenue by region for 1997 is in t1, and the note went to the CFO."],
+    )
+    aw = session(model, warehouse, tools=[send_note], settings=RunSettings(single_question_fast_path=False))
+
+    def steps(d: Driver) -> None:
+        d.pipe.send_text("Revenue by region for 1997 and a note to the cfo" + ENTER)
+        d.wait_for(lambda s: "/approve t2 [note] or /reject t2 [note]" in s, "the pending approval")
+        d.pipe.send_text("/approve t9" + ENTER)
+        d.wait_for(lambda s: "no goal here waits for approval of 't9' (waiting: t2)" in s, "the refusal")
+        d.pipe.send_text("/approve t2 checked the figures" + ENTER)
+        d.wait_for(lambda s: "stop reason: completed" in s, "the continued run")
+        d.pipe.send_text("Revenue by region for 1996 and a note to everyone" + ENTER)
+        d.wait_for(lambda s: "/approve t4 [note]" in s, "the second pending approval")  # ids go on
+        d.pipe.send_text("/reject t4 not to everyone" + ENTER)
+        d.wait_for(lambda s: "stop reason: rejected" in s, "the rejected run")
+        d.pipe.send_text(CTRL_D)
+
+    code, _, repl = start_repl(aw, tmp_path / "history", steps)
+    assert code == 0 and sent == ["cfo"]
+    first, second = (t.result for t in repl.conversation.turns)
+    assert first is not None and first.stop_reason == StopReason.COMPLETED
+    decision = first.outcomes["t2"].approval.decision  # type: ignore[union-attr]
+    assert decision is not None and decision.approved and decision.note == "checked the figures"
+    assert decision.by == repl.user
+    assert second is not None and second.outcomes["t4"].status == TaskStatus.REJECTED
+    assert "t4 (send_note): rejected by" in second.answer and "not to everyone" in second.answer
+    model.assert_consumed()

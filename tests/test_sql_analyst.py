@@ -14,6 +14,7 @@ from atomwork.agents.sql_analyst import (
     period_hints,
     results_agree,
 )
+from atomwork.agents.sql_hints import from_clause, question_notes
 from atomwork.models import ScriptedModel
 from atomwork.result import StopReason
 from atomwork.sdk import Atomwork
@@ -111,6 +112,50 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "SELECT count(*) AS n FROM orders WHERE o_orderdate >= DATE '1995-01-01' "
             "AND o_orderdate < DATE '1995-12-31'",
             "leaves out 1995-12-31",
+        ),
+        (
+            "What was the total order value in 1995?",
+            "SELECT sum(o_totalprice) AS v FROM orders WHERE o_orderdate = DATE '1995-01-01'",
+            "only part of it",
+        ),
+        (
+            "What was the total order value in 1995?",
+            "SELECT sum(o_totalprice) AS v FROM orders "
+            "WHERE o_orderdate BETWEEN '1995-01-01' AND '1995-06-30'",
+            "only part of it",
+        ),
+        (
+            "What was the total order value in March 1995?",
+            "SELECT sum(o_totalprice) AS v FROM orders WHERE o_orderdate >= DATE '1995-03-01' "
+            "AND o_orderdate < DATE '1995-04-01'",
+            None,
+        ),
+        (
+            "On average, how many days passed between ordering and shipping in 1995?",
+            "SELECT avg(l_shipdate - o_orderdate) AS days FROM lineitem "
+            "JOIN orders ON l_orderkey = o_orderkey "
+            "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+            None,
+        ),
+        (
+            "How many orders were placed in 1995?",
+            "SELECT count(*) AS n FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+            "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+            "count(*) over a join",
+        ),
+        (
+            "Revenue by region for 1995",
+            "SELECT region, sum(l_extendedprice) AS revenue FROM lineitem "
+            "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+            "JOIN nation ON c_nationkey = n_nationkey "
+            "JOIN region ON n_regionkey = r_regionkey "
+            "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' GROUP BY region",
+            "whole table rows",
+        ),
+        (
+            "For orders placed in 1994, how many were urgent?",
+            "SELECT count(*) AS n FROM orders WHERE o_orderpriority = '1-URGENT'",
+            "1994",
         ),
     ],
 )
@@ -231,6 +276,8 @@ def test_router_sends_questions_to_sql_and_multi_step_work_to_the_planner():
     assert is_single_question("How many orders are recorded in total?")
     assert is_single_question("Revenue by region for 1997")
     assert is_single_question("How many orders were placed in 1995, and what was their total value?")
+    assert is_single_question("Compare won deal value in 2022 and 2023 for each territory.")
+    assert not is_single_question("Compare 1996 and 1997 revenue by region and flag unusual regions")
     assert not is_single_question("Analyze last quarter's sales by region, flag anomalies and draft a report")
     assert not is_single_question("Which regions look unusual in 1996 revenue? Write a memo")
 
@@ -265,3 +312,32 @@ def test_a_question_whose_sql_never_runs_fails_honestly_without_replanning(wareh
     assert result.stop_reason == StopReason.REPLAN_BUDGET_EXHAUSTED and not result.ok
     assert "plan" not in model.purposes() and result.replans == 0
     assert "no query could be run" in (result.outcomes["t1"].error or "")
+
+
+# -- per-question notes ----------------------------------------------------------------------
+
+
+def test_join_hint_follows_the_glossary_route(catalog: SchemaCatalog):
+    glossary = STANDARD.for_schema(catalog)
+    by_region = from_clause("Revenue by region for 1997", catalog, glossary)
+    assert by_region == (
+        "FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey"
+    )
+    by_supplier = from_clause("Revenue by supplier nation in 1995", catalog, glossary)
+    assert by_supplier is not None and "s_nationkey = n_nationkey" in by_supplier
+    assert "customer" not in by_supplier
+    # Shipped dates the line items themselves: no join to orders for the period.
+    assert from_clause("Total revenue of line items shipped in 1995", catalog, glossary) is None
+
+
+def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
+    notes = question_notes("Revenue by region for 1997", catalog, STANDARD.for_schema(catalog))
+    assert "budgets.revenue_budget is not revenue" in notes
+    assert "answer shape: one row per region, no LIMIT" in notes
+    assert any("1998-01-01" in n for n in notes)
+    top = question_notes("Top 5 customers by revenue in 1996", catalog, STANDARD.for_schema(catalog))
+    assert "answer shape: the name(s) with the measure, ordered descending, LIMIT 5" in top
+    # A quarter is not the whole year.
+    q1 = question_notes("How many orders were placed in Q1 1996?", catalog, STANDARD.for_schema(catalog))
+    assert not any("whole year" in n for n in q1)

@@ -388,15 +388,20 @@ def test_a_tool_that_requires_approval_runs_only_when_approved(warehouse: Wareho
     for name, approver, reply in [("ok", approve, plan), ("no", approve, refused), ("none", None, plan)]:
         model = ScriptedModel({"plan": [reply]})
         with atomwork.Atomwork(
-            model=model, warehouse=warehouse.path, departments=[], tools=[send_memo], approve=approver,
+            model=model, warehouse=warehouse.path, departments=[], tools=[send_memo], auto_approve=approver,
             settings=settings, memory=False, save_runs=False,
         ) as aw:  # fmt: skip
-            results[name] = aw.run("Send the memo to the CFO, then confirm", user="U1").outcome("t1")
-    assert (
-        results["ok"].status == TaskStatus.DONE and results["ok"].result.summary == "sent to cfo@example.com"
-    )
-    assert results["no"].status == TaskStatus.FAILED and "was not approved" in (results["no"].error or "")
-    assert "has no approver" in (results["none"].error or "")
+            results[name] = aw.run("Send the memo to the CFO, then confirm", user="U1")
+    ok, no, none = (results[n].outcome("t1") for n in ("ok", "no", "none"))
+    assert ok.status == TaskStatus.DONE and ok.result is not None
+    assert ok.result.summary == "sent to cfo@example.com"
+    assert ok.approval is not None and ok.approval.decision is not None and ok.approval.decision.approved
+    assert no.status == TaskStatus.REJECTED and "rejected by approve policy" in (no.error or "")
+    assert results["no"].stop_reason == StopReason.REJECTED
+    # No policy: a person decides, so the run pauses with the call pending.
+    assert none.status == TaskStatus.AWAITING_APPROVAL and none.result is None
+    assert results["none"].stop_reason == StopReason.AWAITING_APPROVAL
+    assert [p.task_id for p in results["none"].pending] == ["t1"]
     assert [(r.tool, r.user, r.task_id) for r in asked] == [("send_memo", "U1", "t1")] * 2
 
 

@@ -136,3 +136,42 @@ def test_end_to_end_run_against_vllm(vllm_model, warehouse):
     assert any(o.status == TaskStatus.DONE for o in result.outcomes.values())
     assert result.answer.strip()
     assert set(result.plan.ids()) == set(result.outcomes)
+
+
+def test_concurrent_requests_are_in_flight_on_one_endpoint_at_once(vllm_url):
+    import re
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from langchain_core.messages import HumanMessage
+
+    model = OpenAICompatModel(vllm_url)
+    metrics_url = vllm_url.removesuffix("/v1") + "/metrics"
+    running: list[float] = []
+    stop = threading.Event()
+
+    def watch() -> None:  # the server's own count of requests it is decoding together
+        while not stop.is_set():
+            text = httpx.get(metrics_url, timeout=5).text
+            running.extend(
+                float(v) for v in re.findall(r"^vllm:num_requests_running\{[^}]*\} (\S+)", text, re.M)
+            )
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            replies = list(
+                pool.map(
+                    lambda i: model.complete([HumanMessage(f"Count from {i} to {i + 20}.")], max_tokens=48),
+                    range(4),
+                )
+            )
+    finally:
+        stop.set()
+        watcher.join()
+    assert all(r.strip() for r in replies)
+    assert model.pool.status()[0].peak_in_flight == 4  # the client sent all four at once
+    assert running and max(running) >= 2, f"the server never decoded two requests together: {running}"
+    assert {c.endpoint for c in model.calls} == {model.base_url}

@@ -150,8 +150,12 @@ def test_selects_and_ctes_run(warehouse: Warehouse) -> None:
 def test_external_file_access_is_disabled(warehouse: Warehouse, tmp_path: Path) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("a\n1\n")
-    with pytest.raises(WarehouseError, match=r"(?i)disabled|permission"):
+    # A user's query may call no file-reading table function at all (the allow-list) ...
+    with pytest.raises(WarehouseError, match=r"table function read_csv\(\) is not allowed"):
         warehouse.query(f"SELECT * FROM read_csv('{secret}')")
+    # ... and the connection itself refuses file access even to atomwork's own SQL.
+    with pytest.raises(WarehouseError, match=r"(?i)disabled|permission"):
+        warehouse.fetch(f"SELECT * FROM read_csv('{secret}')")
 
 
 def test_the_connection_itself_is_read_only(warehouse: Warehouse) -> None:

@@ -1,30 +1,10 @@
-"""Approval of tool calls that change things: a tool marked ``requires_approval`` runs only when
-the run's approver (a callback the front end supplies: a prompt, a Slack button) says yes."""
+"""Approval of tool calls that change things, as tool authors meet it: a tool marked
+``requires_approval`` runs only once a person (or the run's ``approve`` policy) says yes.
+
+The records themselves are core types (:mod:`atomwork.approval`), kept with the run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from atomwork.approval import Approval, ApprovalDecision, ApprovalRequest, Approver
 
-from pydantic import BaseModel, ConfigDict, Field
-
-__all__ = ["ApprovalRequest", "Approver"]
-
-
-class ApprovalRequest(BaseModel):
-    """One tool call waiting for a person's yes or no."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tool: str
-    department: str
-    description: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    """The call's arguments as recorded (tables shown by size)."""
-    task_id: str = ""
-    goal: str = ""
-    user: str | None = None
-
-
-Approver = Callable[[ApprovalRequest], bool]
-"""Returns True to let the call run; False refuses it (the task fails and can be replanned)."""
+__all__ = ["Approval", "ApprovalDecision", "ApprovalRequest", "Approver"]

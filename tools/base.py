@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from atomwork.errors import ToolError
+from atomwork.policy import Access
 from atomwork.table import Table
 from atomwork.tool_result import Attempt, Draft, Provenance, ToolResult
 from atomwork.tools.context import RunContext
@@ -115,6 +116,16 @@ class Tool(BaseModel):
             return False
         needs_dates = any(source.kind == "period" for source in self.choices.values())
         return not needs_dates or warehouse.date_range() is not None
+
+    def refusal(self, access: Access | None) -> str | None:
+        """Why ``access``'s user may not call this tool (its department, its name, or a table it
+        reads), or None when they may."""
+        if access is None:
+            return None
+        found = access.tool_refusal(self.name, self.department)
+        for table in self.tables if found is None else ():
+            found = found or access.table_refusal(table)
+        return found
 
     def bind(self, warehouse: Warehouse) -> Tool:
         """A copy whose run context gets ``warehouse`` when the caller's has none."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from atomwork.errors import ToolError
 from atomwork.models.base import ChatModel
+from atomwork.policy import Access
 from atomwork.table import Table
 from atomwork.tools.warehouse import Warehouse
 
@@ -32,6 +33,8 @@ class RunContext(BaseModel):
     task_id: str = ""
     user: str | None = None
     """Who asked (e.g. a Slack user id), when the front end knows."""
+    access: Access | None = None
+    """What the user may read; :attr:`warehouse` is then their governed view of it."""
 
     _model: ChatModel | None = PrivateAttr(default=None)
     _warehouse: Warehouse | None = PrivateAttr(default=None)
@@ -46,10 +49,13 @@ class RunContext(BaseModel):
         goal: str = "",
         task_id: str = "",
         user: str | None = None,
+        access: Access | None = None,
     ) -> None:
-        super().__init__(tables=dict(tables or {}), goal=goal, task_id=task_id, user=user)
+        super().__init__(tables=dict(tables or {}), goal=goal, task_id=task_id, user=user, access=access)
         self._model = model
-        self._warehouse = warehouse
+        # A tool reads only what the user may: their governed view, never the raw warehouse.
+        governed = warehouse is not None and access is not None
+        self._warehouse = warehouse.governed(access) if governed and warehouse is not None else warehouse
 
     @property
     def model(self) -> ChatModel:

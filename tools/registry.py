@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from atomwork.errors import ConfigError
+from atomwork.policy import Access, DepartmentScope, table_key
 from atomwork.tools.base import Tool
 from atomwork.tools.department import Department
 from atomwork.tools.warehouse import Warehouse
@@ -99,9 +100,16 @@ class ToolRegistry:
     def report_departments(self) -> list[str]:
         return [d for d in self.departments() if self._departments[d].writes_report]
 
-    def restricted_to(self, departments: Iterable[str]) -> ToolRegistry:
-        """A registry with only the given departments (shared departments always kept)."""
-        wanted = set(departments)
+    def restricted_to(self, departments: Iterable[str] | str) -> ToolRegistry:
+        """A registry with only the given departments (shared departments always kept); one name
+        may be given as a string."""
+        if not isinstance(departments, str) and not isinstance(departments, Iterable):
+            raise ConfigError(f"departments must be a list of names, got {type(departments).__name__}")
+        names = [departments] if isinstance(departments, str) else list(departments)
+        wrong = [repr(n) for n in names if not isinstance(n, str)]
+        if wrong:
+            raise ConfigError(f"department names are text, not {', '.join(wrong)}")
+        wanted = set(names)
         unknown = sorted(wanted - set(self.departments()))
         if unknown:
             raise ConfigError(
@@ -110,6 +118,29 @@ class ToolRegistry:
             )
         return ToolRegistry(
             departments=[d for d in self._departments.values() if d.name in wanted or d.shared]
+        )
+
+    def scopes(self) -> list[DepartmentScope]:
+        """Each department as the access policy sees it: shared or not, and the tables its tools read."""
+        return [
+            DepartmentScope(
+                name=d.name,
+                shared=d.shared,
+                tables=frozenset(table_key(t) for tool in d.tools for t in tool.tables),
+            )
+            for d in self._departments.values()
+            if d.tools
+        ]
+
+    def permitted(self, access: Access | None) -> ToolRegistry:
+        """The tools ``access``'s user may call (see :meth:`Tool.refusal`); all of them for None."""
+        if access is None:
+            return self
+        return ToolRegistry(
+            departments=[
+                d.model_copy(update={"tools": tuple(t for t in d.tools if t.refusal(access) is None)})
+                for d in self._departments.values()
+            ]
         )
 
     def bound_to(self, warehouse: Warehouse) -> ToolRegistry:

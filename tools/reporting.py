@@ -12,6 +12,7 @@ from atomwork.errors import ToolError
 from atomwork.figures import degenerate, figures, unmatched_figures
 from atomwork.models.purpose import Purpose
 from atomwork.prompts import render
+from atomwork.prompts.rendering import DATA_RULE, fence
 from atomwork.tool_result import Draft, ToolResult
 from atomwork.tools.context import RunContext
 from atomwork.tools.decorator import tool
@@ -40,9 +41,9 @@ def draft_report(
     facts = "\n\n".join(i for i in inputs if i.strip())
     if not facts:
         raise ToolError("draft_report needs at least one non-empty input")
-    prompt = render("report", title=title, audience=audience, facts=facts)
+    prompt = render("report", title=title, audience=audience, data_rule=DATA_RULE)
     text = ctx.model.complete(
-        [SystemMessage(prompt), HumanMessage("Write the report now.")],
+        [SystemMessage(prompt), HumanMessage(f"Facts:\n{fence(facts)}\nWrite the report now.")],
         max_tokens=REPORT_TOKENS,
         purpose=Purpose.REPORT,
         repeat_penalty=1.15,
@@ -52,6 +53,10 @@ def draft_report(
         # The model's draft repeated itself, was cut off or cited figures the inputs lack: a
         # report built from the inputs themselves is plainer but every figure in it is true.
         text = fallback_report(title, audience, inputs)
+    else:
+        # A small model's prose picks a few figures and may skip the flagged row the reader
+        # needs; the data it was written from goes underneath, so nothing it found is lost.
+        text += "\n\n### Data behind this report\n\n" + _findings(inputs)
     return ToolResult(summary=text, draft=Draft(sources=facts, title=title, replaced=problems))
 
 
@@ -67,5 +72,8 @@ def report_problems(text: str, facts: str) -> list[str]:
 
 
 def fallback_report(title: str, audience: str, inputs: list[str]) -> str:
-    findings = "\n\n".join(f"- {item.strip()}" for item in inputs if item.strip())
-    return f"## {title}\nFor {audience}.\n\nFindings:\n\n{findings}"
+    return f"## {title}\nFor {audience}.\n\nFindings:\n\n{_findings(inputs)}"
+
+
+def _findings(inputs: list[str]) -> str:
+    return "\n\n".join(f"- {item.strip()}" for item in inputs if item.strip())

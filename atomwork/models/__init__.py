@@ -12,6 +12,7 @@ from atomwork.models.base import ChatModel, Completion, ModelCall, Usage, UsageT
 from atomwork.models.embedded import DEFAULT_EMBEDDED, EMBEDDED_MODELS, embedded_spec
 from atomwork.models.fake import ScriptedModel
 from atomwork.models.purpose import Purpose
+from atomwork.settings import EndpointSettings
 
 __all__ = [
     "DEFAULT_EMBEDDED",
@@ -31,7 +32,8 @@ __all__ = [
 SPEC_HELP = (
     f"model spec must be 'embedded' (llama.cpp, default {EMBEDDED_MODELS[DEFAULT_EMBEDDED].name}), "
     f"'embedded:SIZE' (SIZE one of {', '.join(EMBEDDED_MODELS)}: Qwen2.5-Coder-SIZE-Instruct), "
-    "'gguf:/path/to/model.gguf', 'vllm:http://HOST:PORT/v1[#MODEL]' (any OpenAI-compatible server), "
+    "'gguf:/path/to/model.gguf', 'vllm:http://HOST:PORT/v1[,http://HOST2:PORT/v1...][#MODEL]' "
+    "(any OpenAI-compatible servers of one model; requests are spread over them), "
     "or 'scripted:/path/to/replies.json' (canned replies per purpose, no model: tests and demos)"
 )
 
@@ -39,7 +41,8 @@ SPEC_HELP = (
 def load_model(spec: str | ChatModel | None = None) -> ChatModel:
     """Build a model from a spec string (or pass a ChatModel through).
 
-    ``None`` reads ``$ATOMWORK_MODEL`` and falls back to ``embedded``.
+    ``None`` reads ``$ATOMWORK_MODEL`` and falls back to ``embedded``. A ``vllm:`` model sends at most
+    ``$ATOMWORK_MAX_IN_FLIGHT`` requests at once to each endpoint (default: :class:`EndpointSettings`).
     """
     if isinstance(spec, ChatModel):
         return spec
@@ -61,10 +64,25 @@ def load_model(spec: str | ChatModel | None = None) -> ChatModel:
     if kind in ("vllm", "openai") and rest:
         from atomwork.models.openai_compat import OpenAICompatModel
 
-        url, _, model = rest.partition("#")
-        return OpenAICompatModel(url, model or None, api_key=os.environ.get("ATOMWORK_API_KEY", "EMPTY"))
+        urls, _, model = rest.partition("#")
+        return OpenAICompatModel(
+            [u.strip() for u in urls.split(",") if u.strip()],
+            model or None,
+            api_key=os.environ.get("ATOMWORK_API_KEY", "EMPTY"),
+            settings=_endpoint_settings(),
+        )
     if kind == "scripted" and rest:
         from atomwork.models.scripted import ScriptedModel as StrictScriptedModel
 
         return StrictScriptedModel.from_file(rest)
     raise ConfigError(f"bad model spec {text!r}: {SPEC_HELP}")
+
+
+def _endpoint_settings() -> EndpointSettings:
+    """Endpoint settings with ``$ATOMWORK_MAX_IN_FLIGHT`` applied when it is set."""
+    raw = os.environ.get("ATOMWORK_MAX_IN_FLIGHT", "").strip()
+    if not raw:
+        return EndpointSettings()
+    if not raw.isdigit():
+        raise ConfigError(f"ATOMWORK_MAX_IN_FLIGHT must be a whole number of requests, got {raw!r}")
+    return EndpointSettings(max_in_flight=int(raw))

@@ -10,14 +10,19 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 
+from atomwork import tracing
 from atomwork.errors import ModelError
+from atomwork.models.attribution import current_scope
 from atomwork.models.purpose import Purpose
+from atomwork.models.retry import RetryPolicy, backend_errors, call_with_retry
+from atomwork.tracing import Attr, SpanName
 
 
 class Completion(BaseModel):
@@ -28,6 +33,10 @@ class Completion(BaseModel):
     completion_tokens: int = 0
     cached_prompt_tokens: int = 0
     """Prompt tokens served from a KV/prefix cache instead of being evaluated again."""
+    endpoint: str | None = None
+    """The server that answered (served backends); None for in-process models."""
+    failed_endpoints: list[str] = Field(default_factory=list)
+    """Servers tried first for this call that failed (connection, timeout, 5xx), in order."""
 
 
 class ModelCall(BaseModel):
@@ -47,6 +56,14 @@ class ModelCall(BaseModel):
     cached_prompt_tokens: int = 0
     stop: list[str] | None = None
     repeat_penalty: float | None = None
+    endpoint: str | None = None
+    failed_endpoints: list[str] = Field(default_factory=list)
+    streamed: bool = False
+    """The reply was read as a stream (:meth:`ChatModel.stream`)."""
+    run_id: str | None = None
+    """The run the call was made for (see :mod:`atomwork.models.attribution`)."""
+    task_id: str | None = None
+    """The task the call was made for; None for run-level steps (planning, the answer)."""
 
 
 class UsageTotals(BaseModel):
@@ -62,6 +79,14 @@ class UsageTotals(BaseModel):
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def merge(self, other: UsageTotals) -> None:
+        """Add another sum to this one."""
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_prompt_tokens += other.cached_prompt_tokens
+        self.seconds += other.seconds
+
     def add(self, call: ModelCall) -> None:
         self.calls += 1
         self.prompt_tokens += call.prompt_tokens
@@ -71,9 +96,26 @@ class UsageTotals(BaseModel):
 
 
 class Usage(UsageTotals):
-    """Token and time use of a model since a mark, in total and per purpose (plan, args, score, ...)."""
+    """Token and time use of a model since a mark, in total, per purpose (plan, args, score, ...) and,
+    for served models, per endpoint, with the endpoint failures the calls ran into."""
 
     by_purpose: dict[Purpose, UsageTotals] = Field(default_factory=dict)
+    by_endpoint: dict[str, UsageTotals] = Field(default_factory=dict)
+    endpoint_failures: dict[str, int] = Field(default_factory=dict)
+    """Failed tries per endpoint (each was skipped for another endpoint or retried)."""
+
+    def plus(self, other: Usage) -> Usage:
+        """The sum of two usages (a resumed run's earlier spending and its new one)."""
+        total = Usage()
+        for part in (self, other):
+            total.merge(part)
+            for purpose, sums in part.by_purpose.items():
+                total.by_purpose.setdefault(purpose, UsageTotals()).merge(sums)
+            for url, sums in part.by_endpoint.items():
+                total.by_endpoint.setdefault(url, UsageTotals()).merge(sums)
+            for url, count in part.endpoint_failures.items():
+                total.endpoint_failures[url] = total.endpoint_failures.get(url, 0) + count
+        return total
 
     @classmethod
     def of(cls, calls: Sequence[ModelCall]) -> Usage:
@@ -81,6 +123,10 @@ class Usage(UsageTotals):
         for call in calls:
             usage.add(call)
             usage.by_purpose.setdefault(call.purpose, UsageTotals()).add(call)
+            if call.endpoint is not None:
+                usage.by_endpoint.setdefault(call.endpoint, UsageTotals()).add(call)
+            for url in call.failed_endpoints:
+                usage.endpoint_failures[url] = usage.endpoint_failures.get(url, 0) + 1
         return usage
 
 
@@ -89,12 +135,15 @@ class _Recorded(Completion):
 
     stop: list[str] | None = None
     repeat_penalty: float | None = None
+    streamed: bool = False
 
 
 class ChatModel(ABC):
     """A chat model backend. Subclasses implement :meth:`_complete`."""
 
     name: str = "model"
+    retry_policy: RetryPolicy = RetryPolicy()
+    """Retries, per-attempt timeout and deadline of each call (backends set their own)."""
 
     def __init__(self) -> None:
         self._log_lock = threading.Lock()
@@ -135,8 +184,69 @@ class ChatModel(ABC):
         vLLM ``repetition_penalty``); None keeps the backend's default (off)."""
         purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
+        with self.call_span(purpose):
+            start = time.perf_counter()
+            # Transient failures are tried again within the policy's deadline; anything else a
+            # backend raises becomes a one-line ModelError (see atomwork.models.retry).
+            reply = call_with_retry(
+                lambda: self._complete(
+                    messages,
+                    json_schema=json_schema,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    purpose=purpose,
+                    stop=stop,
+                    repeat_penalty=repeat_penalty,
+                ),
+                policy=self.retry_policy,
+                what=f"{self.name} {purpose} call",
+            )
+            seconds = time.perf_counter() - start
+            done = reply if isinstance(reply, Completion) else Completion(text=reply)
+            # The decoding controls travel inside the Completion so that ``_record`` keeps its
+            # five-argument signature (tests override it with that signature).
+            self._record(
+                purpose,
+                messages,
+                json_schema,
+                _Recorded(
+                    **done.model_dump(exclude={"stop", "repeat_penalty", "streamed"}),
+                    stop=stop,
+                    repeat_penalty=repeat_penalty,
+                ),
+                seconds,
+            )
+        return done.text
+
+    @contextmanager
+    def call_span(self, purpose: Purpose) -> Iterator[None]:
+        """The tracing span of one model call (token counts are added when it is recorded); backends
+        that override :meth:`tool_arguments` open it too."""
+        with tracing.span(SpanName.MODEL, {Attr.PURPOSE: purpose, Attr.MODEL: self.name}):
+            yield
+
+    def stream(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        purpose: Purpose = Purpose.CHAT,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Iterator[str]:
+        """:meth:`complete`, yielding the reply's text in pieces as it is generated.
+
+        The call is logged once the reply ends or the caller stops reading (like :meth:`complete`,
+        not when the backend fails). A backend without streaming yields its whole reply as one piece."""
+        purpose = Purpose.of(purpose)
+        stop = list(stop) if stop else None
         start = time.perf_counter()
-        reply = self._complete(
+        pieces: list[str] = []
+        final: Completion | None = None
+        failed = False
+        source = self._stream(
             messages,
             json_schema=json_schema,
             max_tokens=max_tokens,
@@ -145,22 +255,80 @@ class ChatModel(ABC):
             stop=stop,
             repeat_penalty=repeat_penalty,
         )
-        seconds = time.perf_counter() - start
-        done = reply if isinstance(reply, Completion) else Completion(text=reply)
-        # The decoding controls travel inside the Completion so that ``_record`` keeps its
-        # five-argument signature (tests override it with that signature).
+        try:
+            for item in source:
+                if isinstance(item, Completion):
+                    final = item
+                    if pieces or not item.text:
+                        continue
+                    item = item.text  # a backend that answered in one piece
+                pieces.append(item)
+                yield item
+        except Exception as exc:
+            failed = True
+            with backend_errors(f"{self.name} {purpose} call"):  # a one-line ModelError, as complete's
+                raise exc
+        finally:
+            # A reader that stopped early ends the backend's generation (and frees its lock or
+            # connection) now, not whenever the generator is collected.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+            if not failed:
+                self._record_stream(
+                    purpose, messages, json_schema, pieces, final, stop, repeat_penalty, start
+                )
+
+    def _record_stream(
+        self,
+        purpose: Purpose,
+        messages: Sequence[BaseMessage],
+        json_schema: dict[str, Any] | None,
+        pieces: list[str],
+        final: Completion | None,
+        stop: list[str] | None,
+        repeat_penalty: float | None,
+        start: float,
+    ) -> None:
+        text = "".join(pieces)
+        done = final.model_copy(update={"text": text}) if final is not None else Completion(text=text)
         self._record(
             purpose,
             messages,
             json_schema,
             _Recorded(
-                **done.model_dump(exclude={"stop", "repeat_penalty"}),
+                **done.model_dump(exclude={"stop", "repeat_penalty", "streamed"}),
                 stop=stop,
                 repeat_penalty=repeat_penalty,
+                streamed=True,
             ),
-            seconds,
+            time.perf_counter() - start,
         )
-        return done.text
+
+    def _stream(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        purpose: Purpose,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Iterator[str | Completion]:
+        """Yield text pieces as they are generated; a backend that knows the token counts ends with
+        a :class:`Completion` carrying them (its text is ignored once pieces were yielded).
+
+        Default: the whole :meth:`_complete` reply at once."""
+        yield self._complete(
+            messages,
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            purpose=purpose,
+            stop=stop,
+            repeat_penalty=repeat_penalty,
+        )
 
     def structured(
         self,
@@ -212,6 +380,7 @@ class ChatModel(ABC):
         name = schema.get("title") if isinstance(schema, dict) else None
         done = output if isinstance(output, Completion) else Completion(text=output)
         asked = done if isinstance(done, _Recorded) else _Recorded(text=done.text)
+        scope = current_scope()
         call = ModelCall(
             purpose=purpose,
             prompt=prompt,
@@ -223,9 +392,17 @@ class ChatModel(ABC):
             cached_prompt_tokens=done.cached_prompt_tokens,
             stop=asked.stop,
             repeat_penalty=asked.repeat_penalty,
+            endpoint=done.endpoint,
+            failed_endpoints=list(done.failed_endpoints),
+            streamed=asked.streamed,
+            run_id=scope.run_id,
+            task_id=scope.task_id,
         )
         with self._log_lock:
             self.calls.append(call)
+        tracing.annotate(
+            {Attr.PROMPT_TOKENS: call.prompt_tokens, Attr.COMPLETION_TOKENS: call.completion_tokens}
+        )
 
     def mark(self) -> int:
         """A position in the call log; pass it to :meth:`usage_since` to measure what came after."""
@@ -237,6 +414,15 @@ class ChatModel(ABC):
         with self._log_lock:
             calls = self.calls[index:]
         return Usage.of(calls)
+
+    def usage_for(self, run_id: str, *, task_id: str | None = None, since: int = 0) -> Usage:
+        """What the calls made for ``run_id`` (and ``task_id``, when given) spent, from position
+        ``since`` of the log on; exact when several runs share the model at once."""
+        with self._log_lock:
+            calls = self.calls[since:]
+        return Usage.of(
+            [c for c in calls if c.run_id == run_id and (task_id is None or c.task_id == task_id)]
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (servers, native handles)."""

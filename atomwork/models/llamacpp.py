@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from atomwork.deadline import remaining
 from atomwork.errors import ConfigError, ModelError
 from atomwork.models.base import ChatModel, Completion
 from atomwork.models.embedded import EmbeddedModelSpec, embedded_spec, ensure_embedded_model
 from atomwork.models.guard import check_model_requests_allowed
 from atomwork.models.purpose import Purpose
+from atomwork.models.retry import RetryPolicy
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -88,6 +91,26 @@ class LlamaCppModel(ChatModel):
             self._llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prefix_cache_bytes))
         self.path = path
         self._lock = threading.Lock()
+        # A failed generation would fail again: one attempt. The deadline bounds the wait for the
+        # model while other calls use it (a generation under way is not interrupted).
+        self.retry_policy = RetryPolicy.from_env(attempts=1, deadline_s=900.0, attempt_timeout_s=900.0)
+
+    @contextmanager
+    def _turn(self, purpose: Purpose) -> Iterator[None]:
+        """The model to this call alone (llama.cpp is not thread-safe), waited for no longer than
+        the call's deadline."""
+        wait = remaining(self.retry_policy.deadline_s)
+        if wait <= 0:  # a call whose time is up starts no generation
+            raise ModelError(f"{self.name} {purpose} call not made: its deadline had passed")
+        if not self._lock.acquire(timeout=wait):
+            raise ModelError(
+                f"{self.name} stayed busy with other calls for {wait:.1f}s, "
+                f"past the deadline of the {purpose} call"
+            )
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _complete(
         self,
@@ -101,14 +124,8 @@ class LlamaCppModel(ChatModel):
         repeat_penalty: float | None = None,
     ) -> Completion:
         check_model_requests_allowed(f"{self.name} {purpose} call")
-        kwargs: dict[str, Any] = {}
-        if json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
-        if stop:
-            kwargs["stop"] = list(stop)
-        if repeat_penalty is not None:
-            kwargs["repeat_penalty"] = repeat_penalty
-        with self._lock:
+        kwargs = _decoding(json_schema, stop, repeat_penalty)
+        with self._turn(purpose):
             ctx = self._llm.ctx
             # llama.cpp's perf counters tell how many prompt tokens were really evaluated,
             # the rest came from the live KV cache or a restored prefix state.
@@ -133,7 +150,63 @@ class LlamaCppModel(ChatModel):
             cached_prompt_tokens=max(0, prompt_tokens - evaluated),
         )
 
+    def _stream(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        purpose: Purpose,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Iterator[str | Completion]:
+        check_model_requests_allowed(f"{self.name} {purpose} call")
+        kwargs = _decoding(json_schema, stop, repeat_penalty)
+        # The lock is held until the reply ends (or the reader stops): one generation at a time.
+        with self._turn(purpose):
+            ctx = self._llm.ctx
+            self._llama_cpp.llama_perf_context_reset(ctx)
+            try:
+                chunks: Any = self._llm.create_chat_completion(
+                    messages=to_openai_messages(messages),  # type: ignore[arg-type]
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stream=True,
+                    **kwargs,
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+                    if piece:
+                        yield piece
+            except Exception as exc:
+                raise ModelError(f"{self.name} failed during {purpose}: {exc}") from exc
+            perf = self._llama_cpp.llama_perf_context(ctx)
+            evaluated, generated = int(perf.n_p_eval), int(perf.n_eval)
+            # A stream reports no usage: the context holds the prompt and the generated tokens.
+            prompt_tokens = max(evaluated, int(self._llm.n_tokens) - generated)
+        yield Completion(
+            text="",
+            prompt_tokens=prompt_tokens,
+            completion_tokens=generated,
+            cached_prompt_tokens=max(0, prompt_tokens - evaluated),
+        )
+
     def close(self) -> None:
         llm = getattr(self, "_llm", None)
         if llm is not None:
             llm.close()
+
+
+def _decoding(
+    json_schema: dict[str, Any] | None, stop: Sequence[str] | None, repeat_penalty: float | None
+) -> dict[str, Any]:
+    """llama.cpp's arguments for a JSON schema, stop strings and a repeat penalty (unset ones left out)."""
+    kwargs: dict[str, Any] = {}
+    if json_schema is not None:
+        kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+    if stop:
+        kwargs["stop"] = list(stop)
+    if repeat_penalty is not None:
+        kwargs["repeat_penalty"] = repeat_penalty
+    return kwargs

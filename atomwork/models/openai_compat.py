@@ -1,140 +1,225 @@
-"""vLLM (or any OpenAI-compatible server) backend, through langchain-openai.
+"""vLLM (or any OpenAI-compatible server) backend, through langchain-openai; one or several endpoints.
 
-Structured output uses the server's ``response_format: json_schema`` (vLLM's
-guided decoding); tool arguments use native tool calling with a named
-``tool_choice``. Connection failures are retried a few times (tenacity), then
-reported as one clear :class:`ModelError`. Token counts come from the server's ``usage``.
+Structured output uses the server's ``response_format: json_schema`` (vLLM's guided decoding); tool
+arguments use native tool calling with a named ``tool_choice``; :meth:`ChatModel.stream` reads the
+reply as server-sent events. Calls are not serialised: specialists on worker threads send theirs at
+once so vLLM's continuous batching can work. An :class:`~atomwork.models.endpoints.EndpointPool`
+bounds the requests in flight per endpoint (:class:`~atomwork.settings.EndpointSettings`) and spreads
+them; a request that fails (no connection, timeout, 5xx) moves at once to another endpoint that is
+up, and the call is retried with backoff within its deadline (:mod:`atomwork.models.retry`), then
+reported as one clear :class:`ModelError`. Token counts come from the server's ``usage``; each call
+records the endpoint that answered and the ones that failed it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, convert_to_openai_messages
 from langchain_openai import ChatOpenAI
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from atomwork.deadline import remaining
 from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion
+from atomwork.models.endpoints import EndpointPool, Lease
 from atomwork.models.guard import check_model_requests_allowed
 from atomwork.models.purpose import Purpose
+from atomwork.models.retry import RetryPolicy, TransientModelError, call_with_retry, one_line
+from atomwork.settings import EndpointSettings
 
 T = TypeVar("T")
 
 
-class _Transient(Exception):
-    """A failure worth retrying (connection refused, timeout, 5xx)."""
-
-
 class OpenAICompatModel(ChatModel):
-    """A model served behind an OpenAI-compatible API, e.g. ``vllm serve``."""
+    """A model served behind OpenAI-compatible APIs, e.g. ``vllm serve``.
+
+    ``base_url``: one endpoint URL, or several serving the same model (requests are spread over
+    them, a failing one is skipped). ``model`` None asks the first reachable endpoint (``GET
+    /models``). ``settings``: requests in flight per endpoint and how long a failed one is skipped;
+    ``policy``: tries, deadline and request timeout of one call (``timeout`` and ``attempts`` are
+    shorthands for two of its fields). ``http_client``: the httpx client to send requests with
+    (proxies, test transports)."""
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         model: str | None = None,
         *,
         api_key: str = "EMPTY",
-        timeout: float = 120.0,
-        attempts: int = 3,
+        settings: EndpointSettings | None = None,
+        policy: RetryPolicy | None = None,
+        timeout: float | None = None,
+        attempts: int | None = None,
+        http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__()
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ModelError(f"model endpoint must be an http(s) URL, got {base_url!r}")
-        self._api_key = api_key
-        self._timeout = timeout
-        self._attempts = attempts
-        self.name = model or self._discover_model()
-        self._chat = ChatOpenAI(
-            base_url=self.base_url,
-            model=self.name,
-            api_key=api_key,  # type: ignore[arg-type]
-            timeout=timeout,
-            max_retries=0,  # retries are ours, see _call
-            temperature=0.0,
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ModelError("no model endpoint given")
+        for url in urls:
+            if not url.strip().startswith(("http://", "https://")):
+                raise ModelError(f"model endpoint must be an http(s) URL, got {url!r}")
+        self.urls = [url.strip().rstrip("/") for url in urls]
+        self.base_url = self.urls[0]
+        self.settings = settings if settings is not None else EndpointSettings()
+        policy = policy if policy is not None else RetryPolicy.from_env()
+        if timeout is not None:
+            policy = policy.model_copy(update={"attempt_timeout_s": timeout})
+        if attempts is not None:
+            policy = policy.model_copy(update={"attempts": attempts})
+        self.retry_policy = policy  # ChatModel.complete retries each call under it
+        self.pool = EndpointPool(
+            self.urls, max_in_flight=self.settings.max_in_flight, down_for_s=self.settings.down_for_s
         )
+        self._api_key = api_key
+        self._http_client = http_client
+        self.name = model or self._discover_model()
+        self._chats = {
+            url: ChatOpenAI(
+                base_url=url,
+                model=self.name,
+                api_key=api_key,  # type: ignore[arg-type]
+                timeout=policy.attempt_timeout_s,
+                max_retries=0,  # retries are ours: ChatModel.complete, _opened
+                temperature=0.0,
+                http_client=http_client,
+            )
+            for url in self.urls
+        }
+
+    @property
+    def _where(self) -> str:
+        if len(self.urls) == 1:
+            return f"model endpoint {self.urls[0]}"
+        return "model endpoints " + ", ".join(self.urls)
 
     def _discover_model(self) -> str:
-        """Ask the server which model it serves (``GET /models``)."""
+        """Ask a server which model it serves (``GET /models``)."""
 
-        def fetch() -> str:
+        def fetch(url: str, timeout: float) -> str:
             try:
-                response = httpx.get(
-                    f"{self.base_url}/models",
+                response = (self._http_client or httpx).get(
+                    f"{url}/models",
                     headers={"Authorization": f"Bearer {self._api_key}"},
-                    timeout=min(self._timeout, 10.0),
+                    timeout=min(timeout, 10.0),
                 )
             except httpx.HTTPError as exc:
-                raise _Transient(str(exc) or type(exc).__name__) from exc
+                raise TransientModelError(f"cannot reach the model endpoint {url}: {one_line(exc)}") from exc
             if response.status_code >= 500:
-                raise _Transient(f"HTTP {response.status_code}")
+                raise TransientModelError(f"model endpoint {url} answered HTTP {response.status_code}")
             if response.status_code != 200:
-                raise ModelError(
-                    f"model endpoint {self.base_url} answered HTTP {response.status_code} to /models"
-                )
+                raise ModelError(f"model endpoint {url} answered HTTP {response.status_code} to /models")
             models = response.json().get("data") or []
             if not models:
-                raise ModelError(f"model endpoint {self.base_url} serves no model")
+                raise ModelError(f"model endpoint {url} serves no model")
             return str(models[0]["id"])
 
-        return self._call(fetch)
+        return self._call("discovery", fetch)[0]
 
-    def _call(self, fn: Callable[[], T]) -> T:
-        check_model_requests_allowed(f"request to the model endpoint {self.base_url}")
-        retrying = retry(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential(multiplier=0.5, max=4),
-            reraise=True,
+    # -- requests: endpoint choice, failover, retries ---------------------------------------------
+    def _open(self, fn: Callable[[str, float], T], failed: list[str]) -> tuple[T, Lease]:
+        """One attempt: ``fn(url, timeout)`` on the best endpoint, moving at once to another endpoint
+        that is up when it fails transiently; the value with its lease, still held (the caller
+        releases it). Endpoints that failed are appended to ``failed``. When every endpoint failed,
+        the last :class:`TransientModelError` is raised for the retry loop to wait and try again."""
+        tried: set[str] = set()
+        last: TransientModelError | None = None
+        while True:
+            lease = self.pool.lease(time.monotonic() + remaining(self.retry_policy.deadline_s))
+            if lease.url in tried:  # nothing new to fail over to in this attempt
+                lease.cancel()
+                assert last is not None
+                raise last
+            tried.add(lease.url)
+            try:
+                value = fn(lease.url, remaining(self.retry_policy.attempt_timeout_s))
+            except TransientModelError as exc:
+                lease.fail(one_line(exc))
+                failed.append(lease.url)
+                last = exc
+                continue
+            except BaseException:
+                lease.release()  # the request was refused or cut short, the endpoint is not broken
+                raise
+            return value, lease
+
+    def _opened(
+        self, purpose: str, fn: Callable[[str, float], T], *, retry: bool = True
+    ) -> tuple[T, Lease, list[str]]:
+        """``fn(url, timeout)`` with failover (and retries unless ``retry`` is False, for a caller
+        that retries itself): ``(value, held lease, failed urls)``."""
+        check_model_requests_allowed(f"{purpose} request to the {self._where}")
+        failed: list[str] = []
+        if not retry:
+            return (*self._open(fn, failed), failed)
+        value, lease = call_with_retry(
+            lambda: self._open(fn, failed),
+            policy=self.retry_policy,
+            what=f"{purpose} request to the {self._where}",
         )
-        try:
-            return retrying(fn)()
-        except _Transient as exc:
-            raise ModelError(
-                f"cannot reach the model endpoint {self.base_url} after {self._attempts} attempts: {exc}"
-            ) from exc
+        return value, lease, failed
 
-    def _invoke(self, runnable: Any, messages: Sequence[BaseMessage], purpose: str) -> Any:
+    def _call(
+        self, purpose: str, fn: Callable[[str, float], T], *, retry: bool = True
+    ) -> tuple[T, str, list[str]]:
+        """``fn(url, timeout)`` with failover and retries: ``(value, url, failed urls)``."""
+        value, lease, failed = self._opened(purpose, fn, retry=retry)
+        lease.release()
+        return value, lease.url, failed
+
+    def _invoke(self, runnable: Any, messages: Sequence[BaseMessage], purpose: str, url: str = "") -> Any:
+        """One request through a langchain runnable, its failures sorted: transient ones become a
+        :class:`TransientModelError` (retried), the rest a :class:`ModelError`."""
         import openai
 
-        def go() -> Any:
-            try:
-                return runnable.invoke(list(messages))
-            except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
-                raise _Transient(str(exc)) from exc
-            except openai.LengthFinishReasonError as exc:
-                # Structured output cut off by max_tokens: hand back the partial text; the caller
-                # decides (the evaluator can still read a leading score, the planner retries).
-                usage = exc.completion.usage
-                return AIMessage(
-                    content=exc.completion.choices[0].message.content or "",
-                    response_metadata={"token_usage": usage.model_dump() if usage else {}},
-                )
-            except openai.APIStatusError as exc:
-                raise ModelError(
-                    f"model endpoint {self.base_url} rejected the {purpose} request: "
-                    f"HTTP {exc.status_code} {exc.message}"
-                ) from exc
-            except openai.OpenAIError as exc:
-                raise ModelError(f"model endpoint {self.base_url} failed during {purpose}: {exc}") from exc
+        where = url or self.base_url
+        try:
+            return runnable.invoke(list(messages))
+        except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
+            raise TransientModelError(f"cannot reach the model endpoint {where}: {one_line(exc)}") from exc
+        except openai.LengthFinishReasonError as exc:
+            # Structured output cut off by max_tokens: hand back the partial text; the caller
+            # decides (the evaluator can still read a leading score, the planner retries).
+            usage = exc.completion.usage
+            return AIMessage(
+                content=exc.completion.choices[0].message.content or "",
+                response_metadata={"token_usage": usage.model_dump() if usage else {}},
+            )
+        except openai.APIStatusError as exc:
+            raise ModelError(
+                f"model endpoint {where} rejected the {purpose} request: HTTP {exc.status_code} {exc.message}"
+            ) from exc
+        except openai.OpenAIError as exc:
+            raise ModelError(f"model endpoint {where} failed during {purpose}: {exc}") from exc
 
-        return self._call(go)
-
-    def _complete(
+    def _request(
         self,
+        purpose: str,
         messages: Sequence[BaseMessage],
+        runnable: Callable[[ChatOpenAI, float], Any],
+        *,
+        retry: bool = True,
+    ) -> tuple[AIMessage, str, list[str]]:
+        return self._call(
+            purpose,
+            lambda url, timeout: self._invoke(runnable(self._chats[url], timeout), messages, purpose, url),
+            retry=retry,
+        )
+
+    # -- ChatModel --------------------------------------------------------------------------------
+    def _body(
+        self,
         *,
         json_schema: dict[str, Any] | None,
         max_tokens: int,
         temperature: float,
         purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-    ) -> Completion:
+        stop: Sequence[str] | None,
+        repeat_penalty: float | None,
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
         if stop:
             kwargs["stop"] = list(stop)
@@ -148,8 +233,99 @@ class OpenAICompatModel(ChatModel):
                 "type": "json_schema",
                 "json_schema": {"name": purpose, "schema": json_schema},
             }
-        message = self._invoke(self._chat.bind(**kwargs), messages, purpose)
-        return _completion(message, str(message.content or ""))
+        return kwargs
+
+    def _complete(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        purpose: Purpose,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Completion:
+        body = self._body(
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            purpose=purpose,
+            stop=stop,
+            repeat_penalty=repeat_penalty,
+        )
+        # One attempt (with failover across endpoints): ChatModel.complete retries it.
+        message, url, failed = self._request(
+            purpose, messages, lambda chat, timeout: chat.bind(**body, timeout=timeout), retry=False
+        )
+        done = _completion(message, str(message.content or ""))
+        return done.model_copy(update={"endpoint": url, "failed_endpoints": failed})
+
+    def _stream(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        purpose: Purpose,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+    ) -> Iterator[str | Completion]:
+        import openai
+
+        body = self._body(
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            purpose=purpose,
+            stop=stop,
+            repeat_penalty=repeat_penalty,
+        )
+        payload = convert_to_openai_messages(list(messages))
+
+        def start(url: str, timeout: float) -> Any:
+            try:
+                return self._chats[url].root_client.chat.completions.create(
+                    model=self.name,
+                    messages=payload,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    timeout=timeout,
+                    **body,
+                )
+            except (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError) as exc:
+                raise TransientModelError(f"cannot reach the model endpoint {url}: {one_line(exc)}") from exc
+            except openai.APIStatusError as exc:
+                raise ModelError(
+                    f"model endpoint {url} rejected the {purpose} request: "
+                    f"HTTP {exc.status_code} {exc.message}"
+                ) from exc
+
+        # The slot stays taken while the reply streams: it is a request in flight on that server.
+        events, lease, failed = self._opened(purpose, start)
+        usage: Any = None
+        try:
+            for event in events:
+                usage = event.usage or usage
+                for choice in event.choices:
+                    if choice.delta.content:
+                        yield choice.delta.content
+        except (openai.APIError, httpx.HTTPError) as exc:
+            lease.fail(one_line(exc))
+            raise ModelError(f"model endpoint {lease.url} broke off the {purpose} reply: {exc}") from exc
+        finally:
+            events.close()  # a reader that stopped early must not leave the response open
+            lease.release()
+        cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None) or 0
+        yield Completion(
+            text="",
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cached_prompt_tokens=cached,
+            endpoint=lease.url,
+            failed_endpoints=failed,
+        )
 
     def tool_arguments(
         self,
@@ -165,11 +341,22 @@ class OpenAICompatModel(ChatModel):
             "type": "function",
             "function": {"name": tool_name, "description": description, "parameters": parameters},
         }
-        runnable = self._chat.bind_tools([spec], tool_choice=tool_name)
-        start = time.perf_counter()
-        message = self._invoke(runnable, messages, purpose)
-        seconds = time.perf_counter() - start
-        self._record(purpose, messages, parameters, _completion(message, str(message.tool_calls)), seconds)
+        with self.call_span(purpose):
+            start = time.perf_counter()
+            message, url, failed = self._request(
+                purpose,
+                messages,
+                lambda chat, timeout: chat.bind_tools([spec], tool_choice=tool_name).bind(timeout=timeout),
+            )
+            seconds = time.perf_counter() - start
+            done = _completion(message, str(message.tool_calls))
+            self._record(
+                purpose,
+                messages,
+                parameters,
+                done.model_copy(update={"endpoint": url, "failed_endpoints": failed}),
+                seconds,
+            )
         for call in message.tool_calls:
             if call["name"] == tool_name:
                 return dict(call["args"])

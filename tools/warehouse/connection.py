@@ -9,27 +9,33 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
+from atomwork.deadline import current_deadline
+from atomwork.errors import PermissionDenied
 from atomwork.home import atomwork_home
+from atomwork.limits import clip_value
+from atomwork.policy import Access
 from atomwork.table import Table
+from atomwork.tools.warehouse.catalog import WarehouseCatalog
+from atomwork.tools.warehouse.limits import QueryLimits
+from atomwork.tools.warehouse.results import QueryResult, plain_value
 from atomwork.tools.warehouse.seed import SCHEMA_VERSION, build_demo_warehouse
+from atomwork.tools.warehouse.sql_access import govern_select
 from atomwork.tools.warehouse.sql_guard import (
     SAFE_CONFIG,
     WarehouseError,
     first_line,
     load_extension,
+    parse_select,
     sql_string,
-    validate_select,
 )
 
 __all__ = ["DEFAULT_ROW_LIMIT", "DEFAULT_TIMEOUT_S", "QueryResult", "Warehouse", "default_warehouse_path"]
@@ -44,64 +50,41 @@ def default_warehouse_path() -> Path:
     return atomwork_home() / "warehouse.duckdb"
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-compatible version of a database value."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 4)
-    if isinstance(value, Decimal):
-        return round(float(value), 4)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return round(value.total_seconds() / 3600, 4)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return str(value)
+class _Connection:
+    """The DuckDB connection a warehouse and its governed views share."""
 
-
-@dataclass(frozen=True)
-class QueryResult:
-    table: Table
-    truncated: bool
-    limit: int
-
-    @property
-    def note(self) -> str:
-        if self.truncated:
-            return f"showing the first {self.limit} rows; the result has more (add filters or aggregate)"
-        return ""
+    def __init__(self, con: duckdb.DuckDBPyConnection, limits: QueryLimits | None = None) -> None:
+        self.con = con
+        self.limits = limits if limits is not None else QueryLimits()
+        self.lock = threading.Lock()
+        self.closed = False
 
 
 # --------------------------------------------------------------------------- the warehouse
 
 
-class Warehouse:
-    """A read-only view of one database. Safe to share between threads (a cursor per call)."""
+class Warehouse(WarehouseCatalog):
+    """A read-only view of one database. Safe to share between threads (a cursor per call).
+
+    :meth:`governed` gives the same database as one user may see it (see :mod:`.sql_access`)."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: duckdb.DuckDBPyConnection | _Connection,
         *,
         path: Path,
         kind: Literal["duckdb", "sqlite"],
         is_demo: bool = False,
         database: str | None = None,
+        access: Access | None = None,
     ) -> None:
-        self._con = con
+        self._shared = con if isinstance(con, _Connection) else _Connection(con)
         self.path = path
         self.kind = kind
         self.is_demo = is_demo
         self._database = database
-        self._lock = threading.Lock()
-        self._closed = False
+        self.access = access
+        """Whose view this is: tables they may not read are hidden, masked columns read as NULL."""
         self._tables: list[str] | None = None
         self._date_range: tuple[date, date] | Literal[False] | None = False
         self._distinct: dict[tuple[str, str], list[str]] = {}
@@ -109,13 +92,17 @@ class Warehouse:
     # ---- opening
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, scale: float = 0.01) -> Warehouse:
-        """Open the demo warehouse (``path=None``; built if missing) or a user's DuckDB/SQLite file."""
+    def open(
+        cls, path: str | Path | None = None, *, scale: float = 0.01, limits: QueryLimits | None = None
+    ) -> Warehouse:
+        """Open the demo warehouse (``path=None``; built if missing) or a user's DuckDB/SQLite file.
+        ``limits``: memory, rows and value length of its statements (default: from the environment)."""
+        limits = limits if limits is not None else QueryLimits.from_env()
         if path is None:
             target = default_warehouse_path()
             if target.exists():
                 try:
-                    warehouse = cls._open_duckdb(target, is_demo=True)
+                    warehouse = cls._open_duckdb(target, is_demo=True, limits=limits)
                 except WarehouseError:
                     pass  # unreadable (e.g. an interrupted older build): rebuild it below
                 else:
@@ -126,7 +113,7 @@ class Warehouse:
                         return warehouse
                     warehouse.close()
             build_demo_warehouse(target, scale=scale)
-            return cls._open_duckdb(target, is_demo=True)
+            return cls._open_duckdb(target, is_demo=True, limits=limits)
         target = Path(path).expanduser()
         if not target.exists():
             raise WarehouseError(f"warehouse file not found: {target}")
@@ -138,23 +125,31 @@ class Warehouse:
         except OSError as exc:
             raise WarehouseError(f"cannot read warehouse file {target}: {exc.strerror or exc}") from exc
         if header.startswith(_SQLITE_MAGIC):
-            return cls._open_sqlite(target)
+            return cls._open_sqlite(target, limits)
         if len(header) >= 12 and header[8:12] == b"DUCK":
-            return cls._open_duckdb(target, is_demo=False)
+            return cls._open_duckdb(target, is_demo=False, limits=limits)
         raise WarehouseError(f"{target} is neither a DuckDB nor a SQLite database file")
 
     @classmethod
-    def _open_duckdb(cls, path: Path, *, is_demo: bool) -> Warehouse:
-        config = {**SAFE_CONFIG, "enable_external_access": False, "lock_configuration": True}
+    def _open_duckdb(cls, path: Path, *, is_demo: bool, limits: QueryLimits) -> Warehouse:
+        config = {
+            **SAFE_CONFIG,
+            "memory_limit": limits.memory_limit,
+            "enable_external_access": False,
+            "lock_configuration": True,
+        }
         try:
             con = duckdb.connect(str(path), read_only=True, config=config)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open DuckDB file {path}: {first_line(exc)}") from exc
-        return cls(con, path=path, kind="duckdb", is_demo=is_demo)
+        return cls(_Connection(con, limits), path=path, kind="duckdb", is_demo=is_demo)
 
     @classmethod
-    def _open_sqlite(cls, path: Path) -> Warehouse:
-        con = duckdb.connect(":memory:", config=SAFE_CONFIG)
+    def _open_sqlite(cls, path: Path, limits: QueryLimits) -> Warehouse:
+        try:
+            con = duckdb.connect(":memory:", config={**SAFE_CONFIG, "memory_limit": limits.memory_limit})
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open SQLite file {path}: {first_line(exc)}") from exc
         try:
             load_extension(con, "sqlite_scanner")
             con.execute(f"ATTACH {sql_string(str(path))} AS {_USER_DB_ALIAS} (TYPE sqlite, READ_ONLY)")
@@ -169,13 +164,25 @@ class Warehouse:
         except duckdb.Error as exc:
             con.close()
             raise WarehouseError(f"cannot open SQLite file {path}: {first_line(exc)}") from exc
-        return cls(con, path=path, kind="sqlite", database=_USER_DB_ALIAS)
+        return cls(_Connection(con, limits), path=path, kind="sqlite", database=_USER_DB_ALIAS)
+
+    def governed(self, access: Access) -> Warehouse:
+        """This database as ``access``'s user may see it (sharing the connection; closing either
+        closes both)."""
+        return Warehouse(
+            self._shared,
+            path=self.path,
+            kind=self.kind,
+            is_demo=self.is_demo,
+            database=self._database,
+            access=access,
+        )
 
     def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._con.close()
+        with self._shared.lock:
+            if not self._shared.closed:
+                self._shared.closed = True
+                self._shared.con.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -184,16 +191,17 @@ class Warehouse:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.path)!r}, kind={self.kind!r}, demo={self.is_demo})"
+        governed = f", user={self.access.user!r}" if self.access is not None else ""
+        return f"Warehouse({str(self.path)!r}, kind={self.kind!r}, demo={self.is_demo}{governed})"
 
     # ---- low-level access
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock:
-            if self._closed:
+        with self._shared.lock:
+            if self._shared.closed:
                 raise WarehouseError("the warehouse is closed")
-            cur = self._con.cursor()
+            cur = self._shared.con.cursor()
         try:
             if self._database is not None:
                 cur.execute(f"USE {self._database}")
@@ -202,27 +210,54 @@ class Warehouse:
             cur.close()
 
     def _run(
-        self, sql: str, params: Sequence[Any] | None = None, *, limit: int | None, timeout: float
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        limit: int | None,
+        timeout: float,
+        masked: tuple[str, ...] = (),
     ) -> QueryResult:
+        limits = self._shared.limits
+        # The statement timeout, or less when the calling tool's deadline comes first.
+        budget = timeout if timeout > 0 else math.inf
+        deadline = current_deadline()
+        by_deadline = deadline is not None and deadline.remaining() < budget
+        if deadline is not None:
+            budget = min(budget, deadline.remaining())
+        if budget <= 0:
+            raise WarehouseError("the tool's time limit ran out before the query could start")
+        cap = limits.max_rows if limit is None else min(limit, limits.max_rows)
         with self._cursor() as cur:
-            timer = threading.Timer(timeout, cur.interrupt) if timeout > 0 else None
+            timer = threading.Timer(budget, cur.interrupt) if budget != math.inf else None
             if timer is not None:
                 timer.daemon = True
                 timer.start()
             try:
                 cur.execute(sql, list(params) if params is not None else None)
                 columns = [d[0] for d in (cur.description or [])]
-                raw = cur.fetchmany(limit + 1) if limit is not None else cur.fetchall()
+                raw = cur.fetchmany(cap + 1)
             except duckdb.InterruptException as exc:
+                if by_deadline and deadline is not None:
+                    raise WarehouseError(
+                        f"the query was stopped at the tool's time limit of {deadline.seconds:g}s"
+                    ) from exc
                 raise WarehouseError(f"the query ran longer than {timeout:g}s and was stopped") from exc
             except duckdb.Error as exc:
                 raise WarehouseError(f"query failed: {first_line(exc)}") from exc
             finally:
                 if timer is not None:
                     timer.cancel()
-        truncated = limit is not None and len(raw) > limit
-        rows = [[_plain(v) for v in row] for row in (raw[:limit] if truncated else raw)]
-        return QueryResult(Table(columns=columns, rows=rows), truncated, limit or len(rows))
+        if limit is None and len(raw) > cap:
+            raise WarehouseError(f"the query returned more than {cap:,} rows; aggregate or filter it")
+        truncated = len(raw) > cap
+        rows = [
+            [clip_value(plain_value(v), limits.max_cell_chars) for v in row]
+            for row in (raw[:cap] if truncated else raw)
+        ]
+        return QueryResult(
+            Table(columns=columns, rows=rows), truncated, cap if limit is not None else len(rows), masked
+        )
 
     def fetch(
         self, sql: str, params: Sequence[Any] | None = None, *, timeout: float = DEFAULT_TIMEOUT_S
@@ -237,8 +272,26 @@ class Warehouse:
     # ---- user SQL
 
     def validate(self, sql: str) -> str:
+        """The user's SELECT, checked (see :func:`.sql_guard.parse_select`); a governed view also
+        checks its tables against the user's access (:class:`PermissionDenied`)."""
+        return self._checked(sql)[0]
+
+    def _checked(self, sql: str) -> tuple[str, str, tuple[str, ...]]:
+        """``(the SQL as written, the SQL to run, the masked columns it reads)``."""
         with self._cursor() as cur:
-            return validate_select(sql, cur)
+            parsed = parse_select(sql, cur)
+        if self.access is None:
+            return parsed.text, parsed.text, ()
+        governed = govern_select(parsed, self.access, self._base_columns)
+        if governed.sql != parsed.text:
+            with self._cursor() as cur:
+                parse_select(governed.sql, cur)  # the rewrite is held to the same rules
+        return parsed.text, governed.sql, governed.masked
+
+    def _base_columns(self, name: str) -> list[tuple[str, str]] | None:
+        """Every column of a table, masked or not (None for an unknown table)."""
+        found = self._resolve(name, self._all_tables)
+        return self._read_columns(found) if found is not None else None
 
     def run_query(
         self, sql: str, limit: int = DEFAULT_ROW_LIMIT, *, timeout: float = DEFAULT_TIMEOUT_S
@@ -246,13 +299,13 @@ class Warehouse:
         """Validate and run a user's read-only SELECT; at most ``limit`` rows come back."""
         if limit < 1:
             raise WarehouseError("limit must be at least 1")
-        text = self.validate(sql)
-        return self._run(text, None, limit=limit, timeout=timeout)
+        _, run, masked = self._checked(sql)
+        return self._run(run, None, limit=limit, timeout=timeout, masked=masked)
 
     def explain(self, sql: str) -> None:
         """Plan a user's SELECT without running it: binder errors name the bad table or column."""
-        text = self.validate(sql)
-        self._run(f"EXPLAIN {text}", None, limit=None, timeout=DEFAULT_TIMEOUT_S)
+        _, run, _ = self._checked(sql)
+        self._run(f"EXPLAIN {run}", None, limit=None, timeout=DEFAULT_TIMEOUT_S)
 
     def query(self, sql: str, limit: int = DEFAULT_ROW_LIMIT) -> Table:
         """Validate and run a user's read-only SELECT; see :meth:`run_query` for the truncation flag."""
@@ -260,39 +313,58 @@ class Warehouse:
 
     # ---- introspection
 
+    @cached_property
+    def _all_tables(self) -> list[str]:
+        table = self.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() "
+            "AND table_schema NOT IN ('information_schema', 'pg_catalog') "
+            "ORDER BY table_schema <> 'main', table_schema, table_name"
+        )
+        return [name if schema == "main" else f"{schema}.{name}" for schema, name in table.rows]
+
     def tables(self) -> list[str]:
-        """Tables and views of the warehouse (``schema.table`` outside the ``main`` schema)."""
+        """Tables and views of the warehouse (``schema.table`` outside the ``main`` schema); a
+        governed view lists only those its user may read."""
         if self._tables is None:
-            table = self.fetch(
-                "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_catalog = current_database() "
-                "AND table_schema NOT IN ('information_schema', 'pg_catalog') "
-                "ORDER BY table_schema <> 'main', table_schema, table_name"
-            )
-            self._tables = [name if schema == "main" else f"{schema}.{name}" for schema, name in table.rows]
+            access = self.access
+            self._tables = [t for t in self._all_tables if access is None or access.table_refusal(t) is None]
         return list(self._tables)
 
     def has_table(self, name: str) -> bool:
         return self._resolve_table(name) is not None
 
     def _resolve_table(self, name: str) -> str | None:
-        known = self.tables()
+        return self._resolve(name, self.tables())
+
+    @staticmethod
+    def _resolve(name: str, known: list[str]) -> str | None:
         if name in known:
             return name
         lowered = {t.lower(): t for t in known}
         return lowered.get(name.strip().lower())
 
     def table_name(self, name: str) -> str:
-        """The exact name of a known table (case-insensitive), or a WarehouseError listing the tables."""
+        """The exact name of a known table (case-insensitive), or a WarehouseError listing the tables
+        (a :class:`PermissionDenied` for one the user may not read)."""
         found = self._resolve_table(name)
         if found is None:
+            hidden = self._resolve(name, self._all_tables) if self.access is not None else None
+            if hidden is not None and self.access is not None:
+                reason = self.access.table_refusal(hidden)
+                raise PermissionDenied(reason or f"table {hidden!r} is not permitted")
             raise WarehouseError(
                 f"unknown table {name!r}; known tables: {', '.join(self.tables()) or '(none)'}"
             )
         return found
 
     def columns(self, table: str) -> list[tuple[str, str]]:
+        """Columns and types of a table; a governed view leaves out the columns masked for its user."""
         name = self.table_name(table)
+        hidden = self.access.masked_columns(name) if self.access is not None else frozenset()
+        return [(c, t) for c, t in self._read_columns(name) if c.lower() not in hidden]
+
+    def _read_columns(self, name: str) -> list[tuple[str, str]]:
         schema, _, bare = name.rpartition(".")
         result = self.fetch(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -301,70 +373,3 @@ class Warehouse:
             [schema or "main", bare],
         )
         return [(str(c), str(t)) for c, t in result.rows]
-
-    def describe(self, table: str) -> Table:
-        """Columns and types of one table."""
-        return Table(columns=["column", "type"], rows=[[c, t] for c, t in self.columns(table)])
-
-    def row_count(self, table: str) -> int:
-        name = self.table_name(table)
-        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-        return int(self.scalar(f"SELECT count(*) FROM {quoted}") or 0)
-
-    def schema_summary(self, *, with_counts: bool = True) -> str:
-        """Compact text of every table and its columns, for a prompt."""
-        rows = self.fetch(
-            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_catalog = current_database() "
-            "AND table_schema NOT IN ('information_schema', 'pg_catalog') "
-            "ORDER BY table_schema, table_name, ordinal_position"
-        ).rows
-        by_table: dict[str, list[str]] = defaultdict(list)
-        for schema, table, column, dtype in rows:
-            name = table if schema == "main" else f"{schema}.{table}"
-            by_table[name].append(f"{column} {_short_type(str(dtype))}")
-        lines = []
-        for name in self.tables():
-            count = f" [{self.row_count(name):,} rows]" if with_counts else ""
-            lines.append(f"{name}{count}: {', '.join(by_table.get(name, []))}")
-        span = self.date_range()
-        if span is not None:
-            lines.append(f"(orders span {span[0]} to {span[1]})")
-        return "\n".join(lines)
-
-    def date_range(self) -> tuple[date, date] | None:
-        """First and last order date when the TPC-H ``orders`` table exists, else None."""
-        if self._date_range is False:
-            span: tuple[date, date] | None = None
-            if self.has_table("orders") and "o_orderdate" in {c for c, _ in self.columns("orders")}:
-                row = self.fetch("SELECT min(o_orderdate), max(o_orderdate) FROM orders").rows[0]
-                if row[0] is not None and row[1] is not None:
-                    span = (date.fromisoformat(str(row[0])[:10]), date.fromisoformat(str(row[1])[:10]))
-            self._date_range = span
-        return self._date_range
-
-    def distinct(self, table: str, column: str) -> list[str]:
-        """The sorted distinct non-null values of ``table.column`` as text (read once: the data is
-        read-only)."""
-        key = (table, column)
-        if key not in self._distinct:
-            rows = self.fetch(
-                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL ORDER BY 1'
-            ).rows
-            self._distinct[key] = [str(r[0]) for r in rows]
-        return list(self._distinct[key])
-
-    def regions(self) -> list[str]:
-        if not self.has_table("region"):
-            return []
-        return [str(r[0]) for r in self.fetch("SELECT r_name FROM region ORDER BY r_name").rows]
-
-    def info(self) -> dict[str, str]:
-        """The demo warehouse's build information (empty for a user's own file)."""
-        if not self.has_table("warehouse_info"):
-            return {}
-        return {str(k): str(v) for k, v in self.fetch("SELECT key, value FROM warehouse_info").rows}
-
-
-def _short_type(dtype: str) -> str:
-    return {"INTEGER": "INT", "VARCHAR": "TEXT", "TIMESTAMP": "TS"}.get(dtype, dtype)

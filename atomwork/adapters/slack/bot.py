@@ -3,6 +3,8 @@
 Every request is answered in a thread: the plan is posted at once and edited in place as tasks
 start, finish and are scored; the result follows as Block Kit, with large tables and the report as
 files. A reply in the thread is a follow-up in the same :class:`~atomwork.conversation.Conversation`.
+A step that needs approval is posted with Approve and Reject buttons; a click decides it (as the
+clicking user, kept with the run), edits the message to say who decided, and continues the run.
 Slack gets its acknowledgement at once; goals run on a pool of workers, so several users are
 served together and a slow goal holds up no one else.
 """
@@ -17,14 +19,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from atomwork.adapters.slack.messages import (
+    APPROVE_ACTION,
+    REJECT_ACTION,
+    ApprovalAction,
     SlackMessage,
+    approval_message,
+    decision_message,
     error_message,
     notice_message,
     plan_message,
@@ -35,9 +42,10 @@ from atomwork.conversation import Conversation
 from atomwork.errors import AtomworkError
 from atomwork.events import Event
 from atomwork.progress import RunProgress
+from atomwork.result import RunResult
 from atomwork.sdk import Atomwork
 
-__all__ = ["HELP", "SlackBot", "SlackRequest", "ThreadKey"]
+__all__ = ["HELP", "SlackBot", "SlackDecision", "SlackRequest", "ThreadKey"]
 
 log = logging.getLogger("atomwork.slack")
 
@@ -73,6 +81,20 @@ class SlackRequest(BaseModel):
     goal: str
     message_ts: str
     """The message that asked (a slash command has none of its own: the bot's thread parent)."""
+
+
+class SlackDecision(BaseModel):
+    """A click on an Approve or Reject button."""
+
+    model_config = ConfigDict(frozen=True)
+
+    approved: bool
+    target: ApprovalAction
+    channel: str
+    user: str
+    thread: ThreadKey
+    message_ts: str
+    """The approval message, edited to show the decision."""
 
 
 class _PlanUpdater:
@@ -162,6 +184,8 @@ class SlackBot:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.command("/atomwork")(self._on_command)
+        self.app.action(APPROVE_ACTION)(self._on_decision)
+        self.app.action(REJECT_ACTION)(self._on_decision)
 
     def _on_mention(self, event: dict[str, Any]) -> None:
         ts = str(event["ts"])
@@ -229,6 +253,74 @@ class SlackBot:
             )
         )
 
+    def _on_decision(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # within 3 seconds; the run goes on on a worker
+        try:
+            target = ApprovalAction.model_validate_json(action.get("value") or "")
+        except ValidationError:
+            log.warning("ignored a button with an unreadable value: %r", action.get("value"))
+            return
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+        ts = str(message.get("ts") or container.get("message_ts") or "")
+        decision = SlackDecision(
+            approved=action.get("action_id") == APPROVE_ACTION,
+            target=target,
+            channel=channel,
+            user=str((body.get("user") or {}).get("id") or ""),
+            thread=ThreadKey(channel=channel, thread_ts=str(message.get("thread_ts") or ts)),
+            message_ts=ts,
+        )
+        self._pool.submit(self.decide, decision)
+
+    def decide(self, decision: SlackDecision) -> None:
+        """Record a button's decision (if the user may decide that call), show it in place of the
+        buttons, and continue the run in its thread."""
+        target, thread = decision.target, decision.thread
+        try:
+            waiting = self.session.runs_store.approval(target.run_id, target.task_id)
+            if waiting is None:
+                self._post(thread, notice_message(f"I know of no step {target.task_id} waiting here"))
+                return
+            allowance = self.policy.allowance(decision.channel, decision.user, self.session.registry)
+            if waiting.request.department not in allowance.departments:
+                self._post(
+                    thread,
+                    notice_message(
+                        f"<@{decision.user}> may not decide {waiting.request.tool} "
+                        f"({waiting.request.department}) here",
+                        icon=":no_entry:",
+                    ),
+                )
+                return
+            result = self._continue(decision)
+            decided = self.session.runs_store.approval(target.run_id, target.task_id)
+            if decided is not None and decided.decision is not None:
+                self._update(thread, decision.message_ts, decision_message(decided, f"<@{decision.user}>"))
+            self._deliver_result(thread, result)
+        except AtomworkError as exc:
+            self._post(thread, notice_message(str(exc), icon=":warning:"))
+        except Exception as exc:  # a bug must reach the user as one line, and the log in full
+            log.exception("deciding %s of run %s failed", target.task_id, target.run_id)
+            problem = f"something went wrong on my side ({type(exc).__name__}: {exc})"
+            self._post(thread, notice_message(problem))
+
+    def _continue(self, decision: SlackDecision) -> RunResult:
+        """Decide through the thread's conversation when it holds the run (its turn gets the new
+        result), else on the session (a run from before a restart)."""
+        target = decision.target
+        with self._lock:
+            conversation = self._threads.get(decision.thread)
+        holds = conversation is not None and any(
+            p.task_id == target.task_id and p.request.run_id == target.run_id for p in conversation.pending
+        )
+        if conversation is not None and holds:
+            decide = conversation.approve if decision.approved else conversation.reject
+            return decide(target.task_id, by=decision.user)
+        on_session = self.session.approve if decision.approved else self.session.reject
+        return on_session(target.run_id, target.task_id, by=decision.user)
+
     # -- running goals -------------------------------------------------------------------------
     def accept(self, request: SlackRequest) -> None:
         """Take a request: drop a repeat (Slack retries), post the plan placeholder at once and run
@@ -282,20 +374,19 @@ class SlackBot:
             with self._lock:
                 self._cancels.add(cancel)
             try:
+                # The session's access policy (if any) applies to the Slack user who asked.
                 result = conversation.ask(
-                    request.goal, on_event=updater.on_event, cancel=cancel, departments=allowance.departments
+                    request.goal,
+                    on_event=updater.on_event,
+                    cancel=cancel,
+                    departments=allowance.departments,
+                    user=request.user or None,
                 )
             finally:
                 with self._lock:
                     self._cancels.discard(cancel)
                 updater.finish()
-            registry = self.session.registry
-            reports = {
-                tid
-                for tid, o in result.outcomes.items()
-                if o.task.tool in registry and registry.writes_report(o.task.tool)
-            }
-            self._deliver(request.thread, result_message(result, reused=set(result.reused), reports=reports))
+            self._deliver_result(request.thread, result)
         except AtomworkError as exc:
             self._fail(request, str(exc), conversation)
         except Exception as exc:  # a bug must reach the user as one line, and the log in full
@@ -303,6 +394,18 @@ class SlackBot:
             self._fail(
                 request, f"something went wrong on my side ({type(exc).__name__}: {exc})", conversation
             )
+
+    def _deliver_result(self, thread: ThreadKey, result: RunResult) -> None:
+        """The result in the thread, then one message with buttons per call waiting for approval."""
+        registry = self.session.registry
+        reports = {
+            tid
+            for tid, o in result.outcomes.items()
+            if o.task.tool in registry and registry.writes_report(o.task.tool)
+        }
+        self._deliver(thread, result_message(result, reused=set(result.reused), reports=reports))
+        for approval in result.pending:
+            self._post(thread, approval_message(approval))
 
     def _fail(self, request: SlackRequest, problem: str, conversation: Conversation | None) -> None:
         kept = conversation.turns[-1].outcomes if conversation is not None and conversation.turns else {}

@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -23,6 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from atomwork.approval import Approval
 from atomwork.figures import format_number
 from atomwork.outcome import TaskOutcome
 from atomwork.progress import Phase, ProgressSnapshot, StopVerdict, TaskLine, TaskState, stop_verdict
@@ -30,8 +33,13 @@ from atomwork.result import RunResult
 from atomwork.table import Table
 
 __all__ = [
+    "APPROVE_ACTION",
+    "REJECT_ACTION",
+    "ApprovalAction",
     "SlackFile",
     "SlackMessage",
+    "approval_message",
+    "decision_message",
     "error_message",
     "notice_message",
     "plan_message",
@@ -54,8 +62,22 @@ _ICON = {
     TaskState.PASSED: ":white_check_mark:",
     TaskState.FAILED: ":x:",
     TaskState.SKIPPED: ":fast_forward:",
+    TaskState.AWAITING_APPROVAL: ":raised_hand:",
+    TaskState.REJECTED: ":no_entry_sign:",
 }
 _TONE = {"good": ":white_check_mark:", "caution": ":warning:", "bad": ":x:"}
+APPROVE_ACTION = "atomwork_approve"
+REJECT_ACTION = "atomwork_reject"
+"""The ``action_id`` of the Approve and Reject buttons; the bot listens for both."""
+
+
+class ApprovalAction(BaseModel):
+    """What an Approve/Reject button carries in its ``value`` (as JSON): the call it decides."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(min_length=1, max_length=64)
+    task_id: str = Field(min_length=1, max_length=64)
 
 
 class SlackFile(BaseModel):
@@ -191,7 +213,7 @@ def _task_line(line: TaskLine) -> str:
         text += f" · {_escape(args)}"
     if line.task.depends_on:
         text += f" · after {', '.join(line.task.depends_on)}"
-    if line.note and line.state in (TaskState.FAILED, TaskState.SKIPPED):
+    if line.note and line.state in (TaskState.FAILED, TaskState.SKIPPED, TaskState.REJECTED):
         text += f"\n      _{_escape(line.note[:200])}_"
     return text
 
@@ -290,6 +312,48 @@ def result_message(
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_verdict_line(verdict, result))))
     text = f"{verdict.words}. {(result.answer or '').strip()[:300]}"
     return SlackMessage(text=text, blocks=_fit(blocks), files=files)
+
+
+def _call(approval: Approval) -> str:
+    request = approval.request
+    args = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in request.args.items())
+    shown = args if len(args) <= 300 else args[:299] + "…"
+    return f"`{request.task_id}` *{request.tool}* ({request.department}) · {_escape(shown)}"
+
+
+def approval_message(approval: Approval) -> SlackMessage:
+    """One call waiting for approval: what it would do, with Approve and Reject buttons (the
+    message is edited into :func:`decision_message` once someone decides)."""
+    value = ApprovalAction(run_id=approval.request.run_id, task_id=approval.task_id).model_dump_json()
+    text = f":raised_hand: *Waiting for approval:* {_call(approval)}"
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS])),
+        ActionsBlock(
+            block_id=f"approval-{approval.task_id}",
+            elements=[
+                ButtonElement(text="Approve", action_id=APPROVE_ACTION, value=value, style="primary"),
+                ButtonElement(text="Reject", action_id=REJECT_ACTION, value=value, style="danger"),
+            ],
+        ),
+    ]
+    return SlackMessage(
+        text=f"{approval.task_id} ({approval.request.tool}) waits for approval", blocks=blocks
+    )
+
+
+def decision_message(approval: Approval, who: str) -> SlackMessage:
+    """A decided call, in place of its buttons: who decided what, and when. ``who`` is the
+    decider as Slack shows them (``<@U123>``)."""
+    decision = approval.decision
+    if decision is None:
+        raise ValueError(f"{approval.task_id} has no decision to show")
+    icon = ":white_check_mark:" if decision.approved else ":no_entry_sign:"
+    note = f": {_escape(decision.note)}" if decision.note else ""
+    line = f"{icon} {_call(approval)} *{decision.verdict}* by {who} at {decision.at:%Y-%m-%d %H:%M} UTC{note}"
+    return SlackMessage(
+        text=f"{approval.task_id} {decision.verdict} by {decision.by}",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=line[:SECTION_CHARS]))],
+    )
 
 
 def _fit(blocks: list[Block]) -> list[Block]:

@@ -3,6 +3,10 @@
 Results are posted where the request was asked, so the channel must allow a department (everyone in
 it sees the answer) and so must the rule for the person asking. Shared departments (statistics,
 the report writer) serve every department and are always allowed.
+
+This decides where results may be posted. What a person may use and read (tools, tables, masked
+columns) is the session's access policy (:mod:`atomwork.policy`), which the bot applies to the
+Slack user who asked; both files share the rule syntax (``"*"`` or a list of names).
 """
 
 from __future__ import annotations
@@ -14,13 +18,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from atomwork.errors import ConfigError
+from atomwork.policy import ALL, Rule, parse_rule
 from atomwork.terms import relevance_terms
 from atomwork.tools.registry import ToolRegistry
 
 __all__ = ["ALL", "EXAMPLE", "Allowance", "DepartmentPolicy", "Refusal", "asked_departments"]
-
-ALL = "*"
-"""In a policy file: every department."""
 
 EXAMPLE = """\
 # Which departments a request may use. A request gets the departments allowed both for the
@@ -35,16 +37,9 @@ C0123HRPRIV = ["hr", "finance"]
 U0456CFO = "*"
 """
 
-Rule = frozenset[str]
-"""Department names, or ``{"*"}`` for all of them."""
-
 
 def _rule(value: list[str] | str) -> Rule:
-    if value == ALL:
-        return frozenset({ALL})
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f'expected a list of department names or "*", got {value!r}')
-    return frozenset(value)
+    return parse_rule(value, "department names")  # the same rules as the access policy's
 
 
 class Allowance(BaseModel):

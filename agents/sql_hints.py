@@ -1,0 +1,239 @@
+"""Notes for one question, placed right after it in the SQL prompt (schema linking).
+
+A small coder model reads the whole schema and glossary once (KV-cached), but near the end of a
+long prompt it follows the words of the question: "revenue" pulls it to ``revenue_budget``,
+"by region" to a single top row. Repeating the few definitions this question touches, naming the
+look-alike columns that are something else, and stating the shape of the answer, next to the
+question, is what keeps it on the defined measure and the asked-for shape.
+"""
+
+from __future__ import annotations
+
+import re
+
+from atomwork.agents.answer_checks import (
+    _BOTTOM,
+    _COUNT,
+    _GROUPED,
+    _PART_OF_YEAR,
+    _TOP,
+    _verb_root,
+    question_years,
+)
+from atomwork.tools.glossary import Definition, Glossary
+from atomwork.tools.schema import SchemaCatalog
+
+_STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
+_LIMIT_N = re.compile(r"\b(?:top|bottom|first|best|worst)\s+(\d{1,3})\b", re.I)
+_PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:4] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP}
+
+
+def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
+    """The definitions one of whose term's phrases the question uses ("revenue", "late shipment",
+    "region"), plus the measures it names."""
+    asked = _stems(re.sub(r"\bhow many\b", "number of", question, flags=re.I))
+    measures = glossary.measures_named(question)
+
+    def named(definition: Definition) -> bool:
+        # "(and of its orders and revenue)" qualifies the term; it does not name it.
+        term = re.sub(r"\(and [^)]*\)", " ", definition.term)
+        phrases = [_stems(p) for p in _PHRASE_SPLIT.split(term)]
+        # "nation of a customer" is named by "nation" ("of a" only says whose); "number of orders"
+        # needs all its words.
+        phrases += [_stems(p.split(" of a")[0]) for p in _PHRASE_SPLIT.split(term) if " of a" in p]
+        return any(p and p <= asked for p in phrases)
+
+    return [d for d in glossary.definitions if d in measures or named(d)]
+
+
+def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
+    """Columns named like a defined measure the question asks for, that are not that measure
+    (``budgets.revenue_budget`` when the question says "revenue")."""
+    out = []
+    for definition in glossary.measures_named(question):
+        uses = {u.lower() for u in definition.uses}
+        for table in catalog.tables:
+            for col in table.columns:
+                name = col.name.lower()
+                if name not in uses and any(w.replace(" ", "_") in name for w in definition.words):
+                    out.append(f"{table.name}.{col.name} is not {definition.words[0]}")
+    return out
+
+
+def answer_shape(question: str) -> str | None:
+    grouped = _GROUPED.search(question)
+    ranked = _TOP.search(question) or _BOTTOM.search(question)
+    if ranked:
+        n = _LIMIT_N.search(question)
+        order = "descending" if _TOP.search(question) else "ascending"
+        limit = n.group(1) if n else "1"
+        return f"the name(s) with the measure, ordered {order}, LIMIT {limit}"
+    if grouped:
+        return f"one row per {grouped.group(0).split()[-1].rstrip('s')}, no LIMIT"
+    if _COUNT.search(question):
+        return "one row with the count"
+    return None
+
+
+def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
+    notes = [f"{d.term}: {d.meaning}" for d in relevant_definitions(question, glossary)]
+    notes.extend(look_alikes(question, catalog, glossary))
+    years = question_years(question)
+    if years and not _PART_OF_YEAR.search(question):
+        column = date_column(question, catalog, glossary) or "the date column"
+        spans = " or ".join(
+            f"{column} >= DATE '{y}-01-01' AND {column} < DATE '{int(y) + 1}-01-01'" for y in years
+        )
+        notes.append(f"the whole year: {spans}")
+    clause = from_clause(question, catalog, glossary)
+    if clause:
+        notes.append(f"join the tables this way: {clause}")
+    shape = answer_shape(question)
+    if shape:
+        notes.append(f"answer shape: {shape}")
+    return notes
+
+
+def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:
+    """The date column a period in the question filters: the event's own column ("shipped" ->
+    l_shipdate), else the one the glossary dates the measure by ("revenue" -> o_orderdate)."""
+    events = [_verb_root(w) for w in re.findall(r"[a-z]{5,}", question.lower()) if w.endswith("ed")]
+    for table in catalog.tables:
+        for col in table.columns:
+            if col.is_date and any(len(e) >= 4 and e[:4] in col.name.lower() for e in events):
+                return col.name
+    for definition in relevant_definitions(question, glossary):
+        for ref in definition.needs:
+            table, _, column = ref.partition(".")
+            info = catalog.table(table)
+            col = info.column(column) if info is not None else None
+            if col is not None and col.is_date:
+                return col.name
+    # Else the measure's table's only date column ("expenses" -> expenses.month).
+    for definition in glossary.measures_named(question):
+        tables = {r.split(".")[0] for r in definition.needs if "." in r}
+        dated = [c.name for t in catalog.tables if t.name in tables for c in t.columns if c.is_date]
+        if len(dated) == 1:
+            return dated[0]
+    return None
+
+
+def join_path(
+    catalog: SchemaCatalog, sources: set[str], goal: str, preferred: list[str]
+) -> list[tuple[str, str]] | None:
+    """The shortest chain of join keys from any of ``sources`` to table ``goal``; among equally
+    short chains, the one through the ``preferred`` tables (those the glossary names) first."""
+    edges: dict[str, list[tuple[str, str, str]]] = {}
+    for key in catalog.joins:
+        left_table, right_table = key.left.split(".")[0], key.right.split(".")[0]
+        edges.setdefault(left_table, []).append((right_table, key.left, key.right))
+        edges.setdefault(right_table, []).append((left_table, key.right, key.left))
+
+    def rank(table: str) -> int:
+        return preferred.index(table) if table in preferred else len(preferred)
+
+    def cost(path: list[tuple[str, str]]) -> int:
+        return sum(rank(there.split(".")[0]) for _, there in path)
+
+    seen = set(sources)
+    frontier: list[tuple[str, list[tuple[str, str]]]] = [(t, []) for t in sorted(sources, key=rank)]
+    while frontier:
+        done = [path for table, path in frontier if table == goal]
+        if done:
+            return min(done, key=cost)
+        # Expand the cheapest chains first, so a shared table is reached through preferred ones.
+        frontier.sort(key=lambda item: cost(item[1]))
+        nxt = []
+        for table, path in frontier:
+            for other, here, there in sorted(edges.get(table, []), key=lambda e: rank(e[0])):
+                if other not in seen:
+                    seen.add(other)
+                    nxt.append((other, [*path, (here, there)]))
+        frontier = nxt
+    return None
+
+
+def _tables_with(catalog: SchemaCatalog, word: str) -> list[str]:
+    """Tables named ``word`` or holding a column whose name contains it ("segment" -> customer)."""
+    return [
+        t.name
+        for t in catalog.tables
+        if t.name.lower().rstrip("s") == word or any(word in c.name.lower() for c in t.columns)
+    ]
+
+
+def from_clause(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:
+    """A ready FROM clause joining the measure's table to the tables of the question's period,
+    breakdown and named entities ("revenue by region" on TPC-H: lineitem, orders, customer,
+    nation, region). Small models name the right columns but drop joins; the keys come from
+    the schema."""
+    measures = glossary.measures_named(question)
+    if not measures:
+        return None
+    tables_of = [r.split(".")[0] for r in measures[0].needs if "." in r]
+    if not tables_of or catalog.table(tables_of[0]) is None:
+        return None
+    start = tables_of[0]
+    definitions = relevant_definitions(question, glossary)
+    preferred = list(dict.fromkeys(r.split(".")[0] for d in definitions for r in d.needs if "." in r))
+    wanted: list[str] = []
+    start_info = catalog.table(start)
+    assert start_info is not None
+    # "shipped in 1995" dates the measure's own rows (l_shipdate): no other table's date applies.
+    events = [_verb_root(w) for w in re.findall(r"[a-z]{5,}", question.lower()) if w.endswith("ed")]
+    own_dated = any(
+        col.is_date and any(len(e) >= 4 and e[:4] in col.name.lower() for e in events)
+        for col in start_info.columns
+    )
+    if question_years(question) and not own_dated:
+        for d in definitions:  # the period's own date column ("a period for orders or revenue")
+            for ref in d.needs:
+                table, _, column = ref.partition(".")
+                info = catalog.table(table)
+                col = info.column(column) if info is not None else None
+                if col is not None and col.is_date:
+                    wanted.append(table)
+    grouped = _GROUPED.search(question)
+    via: dict[str, str] = {}
+    if grouped:
+        phrase = [w.lower().rstrip("s") for w in grouped.group(0).split()[1:]]
+        dimension = phrase[-1]
+        # "by supplier nation": the nation is reached through the supplier, not the customer.
+        qualifier = next((w for w in phrase[:-1] if catalog.table(w) is not None), None)
+        if qualifier is not None and catalog.table(dimension) is not None:
+            wanted.append(qualifier)
+            via[dimension] = qualifier
+        if qualifier is None:
+            # The first definition that names the dimension decides the route ("region or nation
+            # of a customer" comes before "... of a supplier").
+            route = next((d for d in definitions if dimension in d.term.lower()), None)
+            if route is not None:
+                wanted.extend(r.split(".")[0] for r in route.needs if "." in r)
+        named = [t.name for t in catalog.tables if t.name.lower().rstrip("s") == dimension]
+        holders = named or _tables_with(catalog, dimension)
+        if holders and start not in holders:
+            paths = [(join_path(catalog, {start}, h, preferred), h) for h in holders]
+            reachable = [(len(p), h) for p, h in paths if p is not None]
+            if reachable:
+                wanted.append(min(reachable)[1])
+    # Tables the question names ("customers"), joined after the routes above are fixed.
+    words = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z]{4,}", question)}
+    wanted.extend(t.name for t in catalog.tables if t.name.lower().rstrip("s") in words)
+    joined = {start}
+    clause = f"FROM {start}"
+    for table in dict.fromkeys(wanted):
+        if table in joined:
+            continue
+        path = join_path(catalog, {via[table]} if table in via else joined, table, preferred)
+        if path is None:
+            return None
+        for here, there in path:
+            other = there.split(".")[0]
+            if other not in joined:
+                joined.add(other)
+                clause += f" JOIN {other} ON {here.split('.', 1)[1]} = {there.split('.', 1)[1]}"
+    return clause if len(joined) > 1 else None
