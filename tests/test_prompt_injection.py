@@ -148,12 +148,13 @@ def test_planted_instructions_change_no_plan_tool_call_or_answer(tmp_path: Path,
     assert all(INSTRUCTION not in outside_fences(c) for c in planted_model.calls)
 
     # ... and changed nothing: the same plans, the same tool calls, the same verdicts.
+    # Independent tasks run in parallel, so compare in task order, not in finishing order.
     def calls(result: Any) -> list[tuple[str, str, dict[str, Any]]]:
-        return [(tid, o.task.tool, o.task.args) for tid, o in result.outcomes.items()]
+        return sorted((tid, o.task.tool, o.task.args) for tid, o in result.outcomes.items())
 
     assert calls(planted) == calls(clean)
     assert "sql_query" not in {tool for _, tool, _ in calls(planted)}
-    assert [c.purpose for c in planted_model.calls] == [c.purpose for c in clean_model.calls]
+    assert sorted(c.purpose for c in planted_model.calls) == sorted(c.purpose for c in clean_model.calls)
     assert planted.stop_reason == clean.stop_reason
     assert "PWNED" not in planted.answer and "launch codes" not in planted.answer
     assert planted.outcomes["t1"].result is not None
