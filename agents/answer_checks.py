@@ -63,6 +63,11 @@ def _verb_root(word: str) -> str:
     return root if len(root) >= 4 else word[:-1]
 
 
+def question_events(question: str) -> list[str]:
+    """Roots of the dated events a question names: "shipped in 1995" -> ``ship``."""
+    return [_verb_root(w) for w in _WORD.findall(question.lower()) if w.endswith("ed") and len(w) >= 5]
+
+
 def _identifiers(sql: str) -> set[str]:
     """Lower-cased identifiers in ``sql`` outside string literals."""
     bare = re.sub(r"'(?:[^']|'')*'", " ", sql)
@@ -178,7 +183,7 @@ def check_sql_answer(
 
     # A dated event in the question ("shipped", "hired", "received") must use its date column.
     words = {_stem(w) for w in _WORD.findall(question) if len(w) >= 4}
-    events = [_verb_root(w) for w in _WORD.findall(question.lower()) if w.endswith("ed") and len(w) >= 5]
+    events = question_events(question)
     if question_years(question) or period_years:
         for stem, columns in _dated_words(catalog).items():
             if any(e[:4] == stem[:4] and len(e) >= 4 for e in events) and not columns & idents:

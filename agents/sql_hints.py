@@ -10,6 +10,7 @@ question, is what keeps it on the defined measure and the asked-for shape.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from atomwork.agents.answer_checks import (
     _BOTTOM,
@@ -17,11 +18,11 @@ from atomwork.agents.answer_checks import (
     _GROUPED,
     _PART_OF_YEAR,
     _TOP,
-    _verb_root,
+    question_events,
     question_years,
 )
 from atomwork.tools.glossary import Definition, Glossary
-from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.schema import Column, SchemaCatalog
 
 _STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
 _LIMIT_N = re.compile(r"\b(?:top|bottom|first|best|worst)\s+(\d{1,3})\b", re.I)
@@ -101,18 +102,14 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
 def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:
     """The date column a period in the question filters: the event's own column ("shipped" ->
     l_shipdate), else the one the glossary dates the measure by ("revenue" -> o_orderdate)."""
-    events = [_verb_root(w) for w in re.findall(r"[a-z]{5,}", question.lower()) if w.endswith("ed")]
+    events = question_events(question)
     for table in catalog.tables:
         for col in table.columns:
-            if col.is_date and any(len(e) >= 4 and e[:4] in col.name.lower() for e in events):
+            if _dates_event(col, events):
                 return col.name
-    for definition in relevant_definitions(question, glossary):
-        for ref in definition.needs:
-            table, _, column = ref.partition(".")
-            info = catalog.table(table)
-            col = info.column(column) if info is not None else None
-            if col is not None and col.is_date:
-                return col.name
+    defined = next(_definition_dates(relevant_definitions(question, glossary), catalog), None)
+    if defined is not None:
+        return defined[1].name
     # Else the measure's table's only date column ("expenses" -> expenses.month).
     for definition in glossary.measures_named(question):
         tables = {r.split(".")[0] for r in definition.needs if "." in r}
@@ -120,6 +117,22 @@ def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> st
         if len(dated) == 1:
             return dated[0]
     return None
+
+
+def _dates_event(col: Column, events: list[str]) -> bool:
+    """Whether ``col`` is the date of one of the question's events (``l_shipdate`` for "ship")."""
+    return col.is_date and any(len(e) >= 4 and e[:4] in col.name.lower() for e in events)
+
+
+def _definition_dates(definitions: list[Definition], catalog: SchemaCatalog) -> Iterator[tuple[str, Column]]:
+    """The date columns the definitions use, with their tables, in glossary order."""
+    for definition in definitions:
+        for ref in definition.needs:
+            table, _, column = ref.partition(".")
+            info = catalog.table(table)
+            col = info.column(column) if info is not None else None
+            if col is not None and col.is_date:
+                yield table, col
 
 
 def join_path(
@@ -184,19 +197,11 @@ def from_clause(question: str, catalog: SchemaCatalog, glossary: Glossary) -> st
     start_info = catalog.table(start)
     assert start_info is not None
     # "shipped in 1995" dates the measure's own rows (l_shipdate): no other table's date applies.
-    events = [_verb_root(w) for w in re.findall(r"[a-z]{5,}", question.lower()) if w.endswith("ed")]
-    own_dated = any(
-        col.is_date and any(len(e) >= 4 and e[:4] in col.name.lower() for e in events)
-        for col in start_info.columns
-    )
+    events = question_events(question)
+    own_dated = any(_dates_event(col, events) for col in start_info.columns)
     if question_years(question) and not own_dated:
-        for d in definitions:  # the period's own date column ("a period for orders or revenue")
-            for ref in d.needs:
-                table, _, column = ref.partition(".")
-                info = catalog.table(table)
-                col = info.column(column) if info is not None else None
-                if col is not None and col.is_date:
-                    wanted.append(table)
+        # The period's own date column ("a period for orders or revenue" -> orders).
+        wanted.extend(table for table, _ in _definition_dates(definitions, catalog))
     grouped = _GROUPED.search(question)
     via: dict[str, str] = {}
     if grouped:
