@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import Glossary
 from atomwork.tools.schema import SchemaCatalog
@@ -246,6 +247,15 @@ _PART_OF_YEAR = re.compile(
 )
 
 
+def asks_part_of_year(question: str) -> bool:
+    """Whether the question narrows a year to a month, quarter, day ... ("in Q3 1997"); a month or
+    quarter it breaks the year down by ("departures by quarter in 1997") does not narrow it."""
+    text = question.lower()
+    for dimension in {"month", "quarter"} & set(breakdowns(question)):
+        text = re.sub(rf"\b{dimension}(?:s|ly)?\b", " ", text)
+    return _PART_OF_YEAR.search(text) is not None
+
+
 def _fan_out_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
     counted = re.search(r"\b(?:how many|number of)\s+([a-z]+)(?:\s+([a-z]+))?", question.lower())
     if (
@@ -267,7 +277,7 @@ def _fan_out_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -
 
 def _partial_year_problems(question: str, lowered_sql: str, period_years: list[str] | None) -> list[str]:
     """Date literals inside a whole year the question asks about must bound the whole year."""
-    if period_years or _PART_OF_YEAR.search(question):
+    if period_years or asks_part_of_year(question):
         return []
     problems = []
     for year in question_years(question):
@@ -311,4 +321,28 @@ def _shape_problems(question: str, table: Table) -> list[str]:
         and not (_TOP.search(question) or _BOTTOM.search(question))
     ):
         problems.append("the question asks for a breakdown, but the query returned a single row")
+    joint = joint_breakdown(question)
+    if joint is not None:
+        missing = [d for d in joint[1] if not _has_dimension(table, d)]
+        if missing:
+            problems.append(
+                f"the question asks for a breakdown by {' and '.join(joint[1])}, but the result has no "
+                f"{' or '.join(missing)} column"
+            )
     return problems
+
+
+_PERIOD_VALUE = {
+    "month": re.compile(r"^\d{4}-\d{2}(?:-01)?(?:[ T].*)?$"),
+    "quarter": re.compile(r"^(?:\d{4}-?Q[1-4]|Q[1-4](?: \d{4})?|[1-4])$", re.I),
+}
+
+
+def _has_dimension(table: Table, dimension: str) -> bool:
+    """A column named for ``dimension``, or (for a month or quarter) one whose values are periods."""
+    if any(dimension in c.lower() for c in table.columns):
+        return True
+    shape = _PERIOD_VALUE.get(dimension)
+    return shape is not None and any(
+        all(v is not None and shape.match(str(v)) for v in table.column(c)) for c in table.columns
+    )

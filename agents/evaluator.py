@@ -17,6 +17,7 @@ from atomwork.agents.answer_checks import question_years
 from atomwork.agents.answerer import untraced_figures
 from atomwork.errors import ModelError
 from atomwork.figures import degenerate, figures, unmatched_figures
+from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.models.base import ChatModel, parse_json_object
 from atomwork.models.purpose import Purpose
 from atomwork.outcome import Evaluation, TaskOutcome, TaskStatus
@@ -69,11 +70,6 @@ def grounding_check(text: str, sources: str) -> list[str]:
     return []
 
 
-# Breakdowns a goal can ask for; each must show up as a column of some passing result.
-_DIMENSIONS = (
-    "region", "nation", "month", "quarter", "department", "category", "channel", "priority",
-    "segment", "supplier", "customer", "campaign", "mode",
-)  # fmt: skip
 _FLAG = re.compile(r"\b(anomal\w*|unusual|outliers?|spikes?)\b", re.I)
 _REPORT = re.compile(r"\b(report|draft|memo|brief|note for)\b", re.I)
 
@@ -97,9 +93,22 @@ def coverage_check(
         if o.result is not None and o.result.table is not None
         for c in o.result.table.columns
     )
-    for dimension in _DIMENSIONS:
-        if _asks_breakdown(goal.lower(), dimension) and dimension not in columns:
+    for dimension in breakdowns(goal):
+        if dimension not in columns:
             problems.append(f"the goal asks for a breakdown by {dimension}, but no passing result has one")
+    joint = joint_breakdown(goal)
+    if joint is not None and not problems:
+        # "by department and quarter" is one table with both, not one table per dimension.
+        wanted = joint[1]
+        if not any(
+            all(any(d in c.lower() for c in o.result.table.columns) for d in wanted)
+            for o in passing
+            if o.result is not None and o.result.table is not None
+        ):
+            problems.append(
+                f"the goal asks for one breakdown by {' and '.join(wanted)}, but no passing result has "
+                "them together"
+            )
     if _FLAG.search(goal) and not any(
         _FLAG.search(o.task.tool + " " + (o.result.summary if o.result else "")) or "anomal" in o.task.tool
         for o in passing
@@ -108,15 +117,6 @@ def coverage_check(
     if _REPORT.search(goal) and not any(o.task.department in report_departments for o in passing):
         problems.append("the goal asks for a report, but no report was drafted")
     return problems
-
-
-def _asks_breakdown(goal: str, dimension: str) -> bool:
-    """ "by region", "per month", "by department and quarter", "unusual months", "regions by ..."."""
-    for match in re.finditer(r"\b(?:by|per|each|every|unusual|which)\s+([a-z\s]{0,40})", goal):
-        if re.search(rf"\b{dimension}s?\b", match.group(1)):
-            return True
-    # "monthly ticket volumes", "quarterly revenue", "regions by revenue"
-    return bool(re.search(rf"\b{dimension}ly\b|\b{dimension}s?\s+(?:by|per)\b", goal))
 
 
 def _work_text(outcome: TaskOutcome) -> str:

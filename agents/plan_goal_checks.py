@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from atomwork.agents.plan_schema import reference_args
-from atomwork.goal import goal_steps
+from atomwork.goal import goal_steps, joint_breakdown
 from atomwork.plan import AtomicTask, ValidationReport, parse_ref
 from atomwork.table import Table
 from atomwork.terms import relevance_terms, term_overlap
+from atomwork.tools.base import Tool
 from atomwork.tools.registry import ToolRegistry
 
 
@@ -152,3 +153,52 @@ def _ancestors(task: AtomicTask, by_id: Mapping[str, AtomicTask]) -> set[str]:
         seen.add(current)
         stack.extend(by_id[current].depends_on)
     return seen
+
+
+def _label_columns(task: AtomicTask, tool: Tool) -> list[str] | None:
+    """The label columns a data task's table will have, as far as its tool declares them; an
+    argument choosing among them (``group_by``) leaves the chosen one. None: not declared."""
+    labels = [c for c in tool.output_columns if c not in tool.numeric_columns]
+    if not labels:
+        return None
+    for name, prop in tool.json_schema().get("properties", {}).items():
+        options = prop.get("enum") or []
+        if len(options) >= 2 and set(options) <= set(labels):
+            chosen = task.args.get(name, prop.get("default"))
+            labels = [c for c in labels if c not in options or c == chosen]
+    return labels
+
+
+def route_joint_breakdown(
+    tasks: list[AtomicTask], registry: ToolRegistry, goal: str, report: ValidationReport, *, ask_tool: str
+) -> None:
+    """A goal asking for one table by two dimensions ("departures by department and quarter") gets
+    it from the SQL analyst when no planned data task's tool returns both: department tools
+    group by one thing, and separate tables per dimension cannot show a spike in one cell. The
+    data task closest to the breakdown is replaced in place (its id, so its readers follow)."""
+    joint = joint_breakdown(goal)
+    if joint is None or ask_tool not in registry or any(t.tool == ask_tool for t in tasks):
+        return
+    part, wanted = joint
+    scored: list[tuple[int, int, AtomicTask]] = []
+    for index, task in enumerate(tasks):
+        if task.references() or registry.writes_report(task.tool):
+            continue  # works on earlier results, not on the warehouse
+        labels = _label_columns(task, registry.get(task.tool))
+        if labels is None:
+            return  # a tool that does not say what it returns may well return both
+        covered = sum(any(d in c for c in labels) for d in wanted)
+        if covered == len(wanted):
+            return
+        scored.append((covered, -index, task))
+    if not scored:
+        return
+    _, _, replaced = max(scored, key=lambda item: item[:2])
+    ask = registry.get(ask_tool)
+    report.repairs.append(
+        f"task {replaced.id}: {replaced.tool} returns no table by {' and '.join(wanted)}; "
+        f"{ask_tool} answers {part!r} instead"
+    )
+    replaced.tool, replaced.department = ask_tool, ask.department
+    replaced.args = {"question": part}
+    replaced.depends_on = []

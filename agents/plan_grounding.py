@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from atomwork.agents.choices import Choices
 from atomwork.agents.plan_schema import column_choices
@@ -164,3 +165,22 @@ def repair_columns(
             else:
                 task.args[name] = fixed
                 report.repairs.append(f"task {task.id}: {tool.name}.{name} {value!r} -> {fixed!r} ({where})")
+
+
+def ground_columns(args: dict[str, Any], tool: Tool) -> list[str]:
+    """At run time, with the referenced tables in hand: a column argument that names no column of
+    its table becomes the closest one, or the only candidate; returns what was changed. (A planned
+    ``ask_warehouse`` table's columns are known only once its query ran.)"""
+    changed = []
+    for name, source in tool.choices.items():
+        value, table = args.get(name), args.get(source.ref_arg)
+        if source.kind != "output_column" or not isinstance(value, str) or not isinstance(table, Table):
+            continue
+        columns = column_choices(table, source.numeric)
+        if value in columns or not columns:
+            continue
+        fixed = _closest_column(value, columns) or (columns[0] if len(columns) == 1 else None)
+        if fixed is not None:
+            args[name] = fixed
+            changed.append(f"{name} {value!r} -> {fixed!r}")
+    return changed

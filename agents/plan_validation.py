@@ -10,8 +10,14 @@ import re
 from collections.abc import Mapping
 
 from atomwork.agents.choices import Choices
-from atomwork.agents.plan_goal_checks import fill_report_inputs, order_steps, prune_unrelated
+from atomwork.agents.plan_goal_checks import (
+    fill_report_inputs,
+    order_steps,
+    prune_unrelated,
+    route_joint_breakdown,
+)
 from atomwork.agents.plan_grounding import ground_args, repair_columns, repair_equal_periods
+from atomwork.agents.sql_analyst import ASK_TOOL
 from atomwork.errors import PlanError
 from atomwork.plan import MAX_TASKS, AtomicTask, Plan, RefusedTask, ValidationReport, iter_refs, rename_refs
 from atomwork.policy import Access
@@ -86,6 +92,8 @@ def validate_plan(
     tasks = _break_cycles(tasks, report)
     if not tasks:
         raise PlanError("no runnable task left after validation", report.dropped)
+    if access is None or ASK_TOOL not in registry or registry.get(ASK_TOOL).refusal(access) is None:
+        route_joint_breakdown(tasks, registry, plan.goal, report, ask_tool=ASK_TOOL)
     repair_columns(tasks, registry, tables, report)
     tasks = fill_report_inputs(tasks, registry, tables, report)
     tasks = prune_unrelated(tasks, registry, plan.goal, report)

@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
+from atomwork.agents.plan_grounding import ground_columns
 from atomwork.agents.plan_schema import arg_schema_for_planner
 from atomwork.approval import Approval, ApprovalDesk, ApprovalRequest
 from atomwork.errors import AtomworkError, PermissionDenied, ToolError
@@ -78,6 +79,7 @@ class Specialist:
             if refusal is not None:
                 raise PermissionDenied(refusal)
             args = resolve_args(task.args, tool, outcomes)
+            ground_columns(args, tool)  # value_column=terminations, when the table says leavers
             missing = tool.missing_required(args)
             if missing or not _valid(tool, args):
                 args = self._complete_args(task, tool, args, missing, goal)

@@ -48,6 +48,10 @@ _RELATIVE = re.compile(
 # unverified. (Rephrased prompts were tried and wrote worse SQL, and they defeat the KV cache.)
 TEMPERATURES: tuple[float, ...] = (0.0, 0.4, 0.7)
 
+RETRY_TEMPERATURE = 0.3
+"""The least temperature of a corrected query: decoded greedily, the correction of a query that
+failed often repeats it word for word, the error notwithstanding."""
+
 
 class SqlCandidate(BaseModel):
     """One query the model wrote (after its error retries) and what came of it."""
@@ -55,6 +59,8 @@ class SqlCandidate(BaseModel):
     variant: int
     """Index into :data:`TEMPERATURES`."""
     sql: str = ""
+    reply: str = ""
+    """The model's last reply, the SQL in its fence."""
     table: Table | None = None
     truncated: bool = False
     error: str | None = None
@@ -197,21 +203,33 @@ class SqlAnalyst:
         candidates: list[SqlCandidate] = []
         wanted = len(TEMPERATURES) if self.verify else 1
         for variant in range(wanted):
-            candidates.append(self._candidate(question, asked, variant, hint_years))
+            # A later sample mostly repeats the earlier query: predicted from it, the matching
+            # stretches decode in batches (the sample itself is unchanged; see ChatModel.complete).
+            earlier = candidates[-1].reply if candidates else None
+            candidates.append(self._candidate(question, asked, variant, hint_years, earlier))
             found = self._agreement(candidates)
             if found is not None or not self.verify:
                 break
         return self._conclude(question, candidates)
 
     # -- one candidate -------------------------------------------------------------------
-    def _candidate(self, question: str, asked: str, variant: int, years: list[str]) -> SqlCandidate:
+    def _candidate(
+        self, question: str, asked: str, variant: int, years: list[str], prediction: str | None
+    ) -> SqlCandidate:
         messages: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
         candidate = SqlCandidate(variant=variant)
         for attempt in range(self.max_retries + 1):
             text = self.model.complete(
-                messages, max_tokens=self.max_tokens, temperature=TEMPERATURES[variant], purpose=Purpose.SQL
+                messages,
+                max_tokens=self.max_tokens,
+                temperature=TEMPERATURES[variant]
+                if attempt == 0
+                else max(TEMPERATURES[variant], RETRY_TEMPERATURE),
+                purpose=Purpose.SQL,
+                prediction=prediction,
             )
             candidate.calls += 1
+            candidate.reply = prediction = text  # a corrected query mostly repeats the one it corrects
             candidate.sql = extract_sql(text)
             feedback = self._try(candidate, question, years)
             if feedback is None or attempt == self.max_retries:

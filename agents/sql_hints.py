@@ -16,11 +16,12 @@ from atomwork.agents.answer_checks import (
     _BOTTOM,
     _COUNT,
     _GROUPED,
-    _PART_OF_YEAR,
     _TOP,
+    asks_part_of_year,
     question_events,
     question_years,
 )
+from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary
 from atomwork.tools.schema import Column, SchemaCatalog
 
@@ -73,6 +74,9 @@ def answer_shape(question: str) -> str | None:
         order = "descending" if _TOP.search(question) else "ascending"
         limit = n.group(1) if n else "1"
         return f"the name(s) with the measure, ordered {order}, LIMIT {limit}"
+    joint = joint_breakdown(question)
+    if joint is not None:
+        return f"one row per {' and '.join(joint[1])} (a column for each), no LIMIT"
     if grouped:
         return f"one row per {grouped.group(0).split()[-1].rstrip('s')}, no LIMIT"
     if _COUNT.search(question):
@@ -84,12 +88,23 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     notes = [f"{d.term}: {d.meaning}" for d in relevant_definitions(question, glossary)]
     notes.extend(look_alikes(question, catalog, glossary))
     years = question_years(question)
-    if years and not _PART_OF_YEAR.search(question):
-        column = date_column(question, catalog, glossary) or "the date column"
+    column = date_column(question, catalog, glossary)
+    if years and not asks_part_of_year(question):
+        dated = column or "the date column"
         spans = " or ".join(
-            f"{column} >= DATE '{y}-01-01' AND {column} < DATE '{int(y) + 1}-01-01'" for y in years
+            f"{dated} >= DATE '{y}-01-01' AND {dated} < DATE '{int(y) + 1}-01-01'" for y in years
         )
         notes.append(f"the whole year: {spans}")
+    # DuckDB has no quarter format code; a small model reaches for one ("DATE_TRUNC('Q', d)").
+    buckets = {
+        "month": "strftime({d}, '%Y-%m') AS month",
+        "quarter": "year({d}) || '-Q' || quarter({d}) AS quarter",
+    }
+    for dimension in breakdowns(question):
+        if dimension in buckets:
+            notes.append(
+                f"the {dimension} column: {buckets[dimension].format(d=column or 'the date column')}"
+            )
     clause = from_clause(question, catalog, glossary)
     if clause:
         notes.append(f"join the tables this way: {clause}")

@@ -149,3 +149,99 @@ def task_limits(parts: int) -> tuple[int, int]:
     part when there are several, and room for inputs and a report, ``clamp(2 * parts + 2, 3, 12)``."""
     most = max(3, min(MAX_TASKS, 2 * parts + 2))
     return (parts if parts >= 2 else 1), most
+
+
+# Breakdowns a goal can ask for; each must show up as a column of a passing result.
+DIMENSIONS = (
+    "region", "nation", "month", "quarter", "department", "category", "channel", "priority",
+    "segment", "supplier", "customer", "campaign", "mode", "territory",
+)  # fmt: skip
+
+
+_LIST_START = re.compile(r"\b(?:by|per|each|every|unusual|which)\s+")
+_ITEM_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "from",
+        "to",
+        "with",
+        "during",
+        "over",
+        "since",
+        "last",
+        "this",
+        "next",
+        "previous",
+        "prior",
+        "and",
+        "or",
+        "by",
+        "flag",
+        "draft",
+        "write",
+        "then",
+        "is",
+        "are",
+        "was",
+        "were",
+        "did",
+        "do",
+        "does",
+        "had",
+        "has",
+        "have",
+    }
+)
+
+
+def _listed_items(text: str, start: int) -> list[list[str]]:
+    """The items listed from ``start`` on ("department and quarter, flag ..." -> [[department],
+    [quarter], [flag, any ...]]): runs of up to three words, split at list words."""
+    items: list[list[str]] = []
+    for chunk in re.split(r"\s*(?:,|&|\band\b|\bor\b)\s*(?:by\s+)?", text[start:])[:4]:
+        words = re.findall(r"[a-z]+", chunk)
+        run: list[str] = []
+        for word in words:
+            if word in _ITEM_STOP or len(run) == 3:
+                break
+            run.append(word)
+        if run:
+            items.append(run)
+        if not run or len(run) < len(words):
+            break  # the list ended inside this chunk ("nation in ASIA ... (customer and supplier")
+    return items
+
+
+def asks_breakdown(text: str, dimension: str) -> bool:
+    """ "by region", "per month", "by department and quarter", "unusual months", "regions by ...".
+    An item's dimension is its last dimension word ("by customer market segment" is by segment)."""
+    text = text.lower()
+    for match in _LIST_START.finditer(text):
+        for item in _listed_items(text, match.end()):
+            heads = [w for w in item if w.rstrip("s") in DIMENSIONS or w in DIMENSIONS]
+            if heads and heads[-1] in (dimension, dimension + "s"):
+                return True
+    # "monthly ticket volumes", "quarterly revenue", "regions by revenue"
+    return bool(re.search(rf"\b{dimension}ly\b|\b{dimension}s?\s+(?:by|per)\b", text))
+
+
+def breakdowns(text: str) -> list[str]:
+    """The dimensions ``text`` asks to break a figure down by, in :data:`DIMENSIONS` order."""
+    return [d for d in DIMENSIONS if asks_breakdown(text, d)]
+
+
+def joint_breakdown(goal: str) -> tuple[str, list[str]] | None:
+    """The first part of ``goal`` that asks for one table by two or more dimensions ("departures
+    by department and quarter", "monthly ticket volumes by region"), with those dimensions."""
+    for part in goal_parts(goal):
+        dims = breakdowns(part)
+        if len(dims) >= 2:
+            return part, dims
+    return None

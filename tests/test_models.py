@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -395,3 +396,15 @@ def test_openai_tool_arguments_log_server_usage():
     usage = model.usage_since(0)
     assert (usage.by_purpose["args"].prompt_tokens, usage.by_purpose["args"].completion_tokens) == (50, 6)
     assert usage.seconds > 0
+
+
+def test_a_prediction_drafts_the_stretch_that_follows_the_last_generated_tokens():
+    from atomwork.models.llamacpp_draft import PredictionDraft
+
+    predicted = [10, 11, 12, 13, 14, 15, 11, 12, 16]
+    draft = PredictionDraft(predicted, window=3)
+    assert list(draft(np.array([1, 2, 10], dtype=np.intc))) == [11, 12, 13]
+    # "11 12" occurs twice: the occurrence after the last match wins over the earlier one.
+    assert list(draft(np.array([1, 2, 10, 11, 12, 13, 14, 15, 11, 12], dtype=np.intc))) == [16]
+    assert list(draft(np.array([1, 2, 99], dtype=np.intc))) == []  # off the prediction: no draft
+    assert list(draft(np.array([16], dtype=np.intc))) == []  # its end: nothing follows

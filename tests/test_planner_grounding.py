@@ -245,6 +245,49 @@ def test_column_repair_uses_a_finished_tasks_real_table(registry, choices):
     assert column_choices(table, numeric=False) == ["segment"]
 
 
+def test_a_breakdown_by_two_dimensions_no_planned_tool_returns_goes_to_the_sql_analyst(warehouse, choices):
+    from atomwork.agents.plan_grounding import ground_columns
+    from atomwork.agents.sql_analyst import ASK_TOOL, sql_tool
+    from atomwork.tools.enterprise import enterprise_registry
+
+    registry = enterprise_registry(warehouse)
+    registry.register(sql_tool(warehouse))
+    goal = (
+        "Look at 1997 departures by department and quarter, flag any unusual spike, and write a note for HR."
+    )
+    plan = plan_for(
+        registry,
+        goal,
+        ("t1", "attrition", {"period": "1997", "group_by": "department"}),
+        ("t2", "detect_anomalies", {"table": "$t1", "value_column": "terminations"}, ["t1"]),
+        ("t3", "draft_report", {"title": "Departures", "findings": ["$t2"]}, ["t2"]),
+    )
+    fixed, report = validate_plan(plan, registry, choices=choices)
+    assert fixed.task("t1").tool == ASK_TOOL
+    assert fixed.task("t1").args == {"question": "Look at 1997 departures by department and quarter"}
+    assert fixed.task("t2").args["table"] == "$t1" and any(
+        "department and quarter" in r for r in report.repairs
+    )
+    # Once the query ran, the anomaly search reads the column the analyst's table has.
+    leavers = Table(columns=["department", "quarter", "leavers"], rows=[["Sales", "1997-Q1", 7]])
+    args = {"table": leavers, "value_column": "terminations"}
+    assert ground_columns(args, registry.get("detect_anomalies")) == [
+        "value_column 'terminations' -> 'leavers'"
+    ]
+    assert args["value_column"] == "leavers"
+    # A tool that returns both dimensions is kept; so is a plan already asking the analyst.
+    sales = plan_for(
+        registry,
+        "Flag unusual months in 1996 revenue by region and draft a short report.",
+        ("t1", "revenue_by_region_month", {"period": "1996"}),
+        ("t2", "detect_anomalies", {"table": "$t1", "value_column": "revenue"}, ["t1"]),
+    )
+    assert validate_plan(sales, registry, choices=choices)[0].task("t1").tool == "revenue_by_region_month"
+    # One dimension asked: a department tool is the right source.
+    single = plan_for(registry, "Attrition by department in 1997", ("t1", "attrition", {"period": "1997"}))
+    assert validate_plan(single, registry, choices=choices)[0].task("t1").tool == "attrition"
+
+
 @pytest.mark.parametrize(
     ("a", "b", "expected_a"),
     [

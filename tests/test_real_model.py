@@ -89,6 +89,25 @@ def model():
     llm.close()
 
 
+def test_a_predicted_reply_is_decoded_in_fewer_steps(model):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    messages = [
+        SystemMessage("Write DuckDB SQL for orders(o_orderkey, o_totalprice, o_orderdate). Reply in SQL."),
+        HumanMessage("What was the total order value in 1995?"),
+    ]
+    plain = model.complete(messages, max_tokens=120, purpose=Purpose.SQL)
+    plain_steps = model._llm.decode_steps
+    assert plain_steps >= model.calls[-1].completion_tokens - 1  # one evaluation per token
+    again = model.complete(messages, max_tokens=120, purpose=Purpose.SQL, prediction=plain)
+    # Drafted tokens are kept only where the sampler picks them itself; a batch rounds differently
+    # from single steps, so a near-tie may still go the other way (as between cached and fresh prompts).
+    assert "o_totalprice" in again and "FROM orders" in again
+    assert model._llm.decode_steps < plain_steps / 2
+    unrelated = model.complete(messages, max_tokens=120, purpose=Purpose.SQL, prediction="zzz qqq www")
+    assert "FROM orders" in unrelated
+
+
 def test_constrained_decoding_yields_schema_valid_plan_json(model, registry):
     import jsonschema
 

@@ -8,6 +8,8 @@ from atomwork.agents.answer_checks import check_sql_answer, named_values
 from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
     ASK_TOOL,
+    RETRY_TEMPERATURE,
+    TEMPERATURES,
     SqlAnalyst,
     SqlAnswerError,
     extract_sql,
@@ -16,6 +18,7 @@ from atomwork.agents.sql_analyst import (
 )
 from atomwork.agents.sql_hints import from_clause, question_notes
 from atomwork.models import ScriptedModel
+from atomwork.models.scripted import FunctionModel, ModelCallInfo
 from atomwork.result import StopReason
 from atomwork.sdk import Atomwork
 from atomwork.tools.base import Table
@@ -226,6 +229,22 @@ def test_two_agreeing_queries_verify_the_answer(warehouse, catalog):
     prompts = [c.prompt for c in model.calls]
     assert prompts[0] == prompts[1]
     assert [c.variant for c in answer.candidates] == [0, 1]
+
+
+def test_later_samples_and_corrections_are_predicted_from_the_reply_before(warehouse, catalog):
+    replies = [fenced("SELECT count(*) AS n FROM order_table"), fenced(COUNT_ORDERS), fenced(COUNT_ORDERS)]
+    asked: list[ModelCallInfo] = []
+
+    def reply(info: ModelCallInfo) -> str:
+        asked.append(info)
+        return replies[info.index]
+
+    answer = SqlAnalyst(warehouse, FunctionModel(reply), catalog=catalog).answer("How many orders are there?")
+    assert answer.verified
+    # The first query has nothing to go on; its correction and the second sample reuse the reply before.
+    assert [info.prediction for info in asked] == [None, replies[0], replies[1]]
+    # A greedy correction tends to repeat the failed query: corrections are sampled.
+    assert [info.temperature for info in asked] == [0.0, RETRY_TEMPERATURE, TEMPERATURES[1]]
 
 
 def test_disagreement_asks_a_third_query_and_takes_the_majority(warehouse, catalog):

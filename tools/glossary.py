@@ -152,9 +152,18 @@ STANDARD = Glossary(
             "employees.termination_date",
         ),
         _d(
-            "hires, terminations (leavers) in a period",
-            "hire_date in the period; termination_date in the period",
+            "departures (terminations, leavers) in a period",
+            "count(*) FROM employees WHERE termination_date is in the period",
+            "employees.termination_date",
+            words=("departures", "leavers", "terminations", "departed"),
+            uses=("termination_date",),
+        ),
+        _d(
+            "hires (new hires) in a period",
+            "count(*) FROM employees WHERE hire_date is in the period",
             "employees.hire_date",
+            words=("hires", "hired", "hiring"),
+            uses=("hire_date",),
         ),
         _d(
             "cost per lead, cost per conversion, conversion rate",

@@ -160,6 +160,7 @@ class ChatModel(ABC):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> str | Completion:
         """Return the assistant's text; with ``json_schema`` it must be JSON obeying it.
 
@@ -176,12 +177,16 @@ class ChatModel(ABC):
         purpose: Purpose = Purpose.CHAT,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> str:
         """Generate the assistant's reply.
 
         ``stop``: strings that end generation (not included in the reply).
         ``repeat_penalty``: > 1.0 discourages repeating tokens (llama.cpp ``repeat_penalty``,
-        vLLM ``repetition_penalty``); None keeps the backend's default (off)."""
+        vLLM ``repetition_penalty``); None keeps the backend's default (off).
+        ``prediction``: text the reply is expected to resemble (OpenAI's "predicted outputs"). It
+        does not steer what is generated; a backend that can speculate from it (llama.cpp) decodes
+        the matching stretches in batches, the others ignore it."""
         purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
         with self.call_span(purpose):
@@ -197,6 +202,7 @@ class ChatModel(ABC):
                     purpose=purpose,
                     stop=stop,
                     repeat_penalty=repeat_penalty,
+                    prediction=prediction,
                 ),
                 policy=self.retry_policy,
                 what=f"{self.name} {purpose} call",

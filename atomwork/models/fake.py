@@ -53,6 +53,7 @@ class ScriptedModel(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> Completion:
         if self._responder is not None:
             reply = self._responder(purpose, messages, json_schema)

@@ -102,6 +102,7 @@ class FaultyModel(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> str | Completion:
         fault, garbage = self._roll(purpose, messages)
         if fault is Fault.ERROR:
@@ -123,6 +124,7 @@ class FaultyModel(ChatModel):
             purpose=purpose,
             stop=stop,
             repeat_penalty=repeat_penalty,
+            prediction=prediction,
         )
 
     def close(self) -> None:

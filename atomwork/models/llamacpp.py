@@ -72,9 +72,11 @@ class LlamaCppModel(ChatModel):
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ConfigError("llama-cpp-python is not installed; run: pip install llama-cpp-python") from exc
+        from atomwork.models.llamacpp_draft import SCORE_ROWS, DraftingLlama
+
         self._llama_cpp = llama_cpp
         try:
-            self._llm = llama_cpp.Llama(
+            self._llm: DraftingLlama = DraftingLlama(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or os.cpu_count() or 2,
@@ -85,8 +87,9 @@ class LlamaCppModel(ChatModel):
             raise ConfigError(f"could not load GGUF model {path}: {exc}") from exc
         # Without logits_all, llama-cpp-python never writes its n_batch x n_vocab score buffer (sampling
         # reads llama.cpp's logits), yet save_state/load_state copy it: 300 MB per state for Qwen's
-        # 152k vocabulary, about a second per call. One row keeps every index it uses (-1) valid.
-        self._llm.scores = self._llm.scores[:1].copy()
+        # 152k vocabulary, about a second per call. A few rows keep every index it uses valid (-1,
+        # and one per token sampled from a drafted batch).
+        self._llm.scores = self._llm.scores[:SCORE_ROWS].copy()
         if prefix_cache_bytes > 0:
             self._llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prefix_cache_bytes))
         self.path = path
@@ -122,14 +125,19 @@ class LlamaCppModel(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> Completion:
         check_model_requests_allowed(f"{self.name} {purpose} call")
         kwargs = _decoding(json_schema, stop, repeat_penalty)
         with self._turn(purpose):
-            ctx = self._llm.ctx
-            # llama.cpp's perf counters tell how many prompt tokens were really evaluated,
-            # the rest came from the live KV cache or a restored prefix state.
-            self._llama_cpp.llama_perf_context_reset(ctx)
+            # The model counts the prompt tokens it really evaluates; the rest came from the live KV
+            # cache or a restored prefix state.
+            self._llm.start_generation()
+            if prediction:
+                from atomwork.models.llamacpp_draft import PredictionDraft
+
+                predicted = self._llm.tokenize(prediction.encode(), add_bos=False, special=False)
+                self._llm.draft_model = PredictionDraft(predicted)
             try:
                 response: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
@@ -139,7 +147,9 @@ class LlamaCppModel(ChatModel):
                 )
             except Exception as exc:
                 raise ModelError(f"{self.name} failed during {purpose}: {exc}") from exc
-            evaluated = int(self._llama_cpp.llama_perf_context(ctx).n_p_eval)
+            finally:
+                self._llm.draft_model = None
+            evaluated = self._llm.prompt_evaluated
         content = response["choices"][0]["message"].get("content") or ""
         usage = response.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)

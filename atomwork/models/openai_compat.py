@@ -245,6 +245,7 @@ class OpenAICompatModel(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> Completion:
         body = self._body(
             json_schema=json_schema,
@@ -254,6 +255,8 @@ class OpenAICompatModel(ChatModel):
             stop=stop,
             repeat_penalty=repeat_penalty,
         )
+        # ``prediction`` is not sent: vLLM's server has no predicted-outputs field (its speculative
+        # decoding is a server setting), and OpenAI's rejects it alongside several other options.
         # One attempt (with failover across endpoints): ChatModel.complete retries it.
         message, url, failed = self._request(
             purpose, messages, lambda chat, timeout: chat.bind(**body, timeout=timeout), retry=False

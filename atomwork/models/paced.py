@@ -55,6 +55,7 @@ class PacedModel(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> Completion:
         done = self._reply(
             messages,
@@ -64,6 +65,7 @@ class PacedModel(ChatModel):
             purpose=purpose,
             stop=stop,
             repeat_penalty=repeat_penalty,
+            prediction=prediction,
         )
         tokens = -(-len(done.text) // self.chars_per_token)
         time.sleep(self.seconds_per_call + tokens * self.seconds_per_token)

@@ -66,6 +66,8 @@ class ModelCallInfo(BaseModel):
     temperature: float
     stop: list[str] | None = None
     repeat_penalty: float | None = None
+    prediction: str | None = None
+    """Text the caller expects the reply to resemble (speculative decoding only)."""
     tool: ToolSpec | None = None
 
     @property
@@ -121,6 +123,7 @@ class _TestDouble(ChatModel):
         purpose: Purpose,
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
+        prediction: str | None = None,
     ) -> Completion:
         with self._counter_lock:
             index, self._count = self._count, self._count + 1
@@ -133,6 +136,7 @@ class _TestDouble(ChatModel):
             temperature=temperature,
             stop=list(stop) if stop else None,
             repeat_penalty=repeat_penalty,
+            prediction=prediction,
             tool=getattr(self._asking, "tool", None),
         )
         text = reply_text(self._reply(info))

@@ -1,0 +1,93 @@
+"""Speculative decoding from a predicted reply, for the llama.cpp backend.
+
+A caller that expects the reply to resemble a text it already has (a corrected query, a second
+sample of the same query) passes it as ``prediction``. After each generated token the stretch of the
+prediction that follows the last few generated tokens is proposed as draft tokens; llama.cpp
+evaluates them in one batch and the sampler keeps them only while it picks the same tokens itself,
+so the reply is drawn as plain decoding draws it (greedy or sampled), and the matching stretches
+cost one batched step instead of one step per token. (A batch rounds differently from single steps:
+a near-tie may go either way, as it may between a cached and a fresh prompt.) Imported only when
+llama-cpp-python is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import llama_cpp
+import numpy as np
+import numpy.typing as npt
+from llama_cpp.llama_speculative import LlamaDraftModel
+
+__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft"]
+
+DRAFT_WINDOW = 10
+"""Tokens drafted at a time."""
+
+SCORE_ROWS = DRAFT_WINDOW + 6
+"""Rows kept of llama-cpp-python's score buffer: the chat formats' stop-token check indexes one per
+token sampled in a batch (it reads the token, not the logits)."""
+
+
+class PredictionDraft(LlamaDraftModel):
+    """Drafts the continuation of the last ``max_ngram`` generated tokens in the predicted tokens."""
+
+    def __init__(self, tokens: Sequence[int], *, max_ngram: int = 3, window: int = DRAFT_WINDOW) -> None:
+        self.tokens = np.asarray(tokens, dtype=np.intc)
+        self.max_ngram = max_ngram
+        self.window = window
+        self._cursor = 0  # where the last match ended: a later match there wins over an earlier one
+
+    def __call__(self, input_ids: npt.NDArray[np.intc], /, **kwargs: Any) -> npt.NDArray[np.intc]:
+        predicted = self.tokens
+        for size in range(min(self.max_ngram, len(input_ids), len(predicted)), 0, -1):
+            tail = input_ids[-size:]
+            windows = np.lib.stride_tricks.sliding_window_view(predicted, size)
+            starts = np.nonzero(np.all(windows == tail, axis=1))[0]
+            if len(starts) == 0:
+                continue
+            ahead = starts[starts + size >= self._cursor]
+            start = int(ahead[0] if len(ahead) else starts[-1]) + size
+            if start >= len(predicted):
+                continue
+            self._cursor = start
+            return predicted[start : start + self.window]
+        return np.array([], dtype=np.intc)
+
+
+class DraftingLlama(llama_cpp.Llama):
+    """A ``Llama`` that, while a draft model is set, has llama.cpp compute the logits of every
+    position of a batch (the sampler checks each drafted token against its own) without copying
+    them into ``scores`` as ``logits_all`` would: that buffer is trimmed to :data:`SCORE_ROWS`
+    rows (see :class:`atomwork.models.llamacpp.LlamaCppModel`)."""
+
+    prompt_evaluated = 0
+    """Prompt tokens the last generation evaluated (the rest came from the KV cache); llama.cpp's
+    own counter adds the drafted batches to them. Reset by :meth:`start_generation`."""
+    decode_steps = 0
+    """Evaluations after the prompt in the last generation: one per token, fewer while drafts match."""
+    _prompt_done = False
+
+    def start_generation(self) -> None:
+        self.prompt_evaluated, self.decode_steps, self._prompt_done = 0, 0, False
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        if not self._prompt_done:  # a generation's first evaluation is its prompt's uncached part
+            self.prompt_evaluated, self._prompt_done = len(tokens), True
+        else:
+            self.decode_steps += 1
+        if self.draft_model is None:
+            super().eval(tokens)
+            return
+        self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+        for i in range(0, len(tokens), self.n_batch):
+            batch = tokens[i : min(len(tokens), i + self.n_batch)]
+            n_past = self.n_tokens
+            # Logits for every position only on the short batches drafting makes; a long prompt
+            # needs its last position's alone, and the vocabulary projection of each is costly.
+            self._batch.set_batch(batch=batch, n_past=n_past, logits_all=len(batch) <= 1 + 32)
+            self._ctx.decode(self._batch)
+            self.input_ids[n_past : n_past + len(batch)] = batch
+            self.n_tokens += len(batch)
+            self._requires_eval = False
