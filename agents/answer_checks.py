@@ -104,7 +104,7 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
                 continue
             # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'.
             phrase = r"\b" + r"[\s\-]+".join(re.escape(w) for w in words) + r"\b"
-            if re.search(phrase, text):
+            if re.search(phrase, text) or _names_outcome(words, text):
                 found.setdefault(value, column)
     # Prefer the longest match: "MIDDLE EAST" over "EAST" if both were values.
     return {
@@ -112,6 +112,19 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
         for v, c in found.items()
         if not any(v != o and v.lower() in o.lower() and len(o) > len(v) for o in found)
     }
+
+
+# An outcome a question states as a verb: "deals we won", "did we win" name the stage 'Closed Won'.
+_OUTCOME_FORMS = {
+    "won": ("win", "wins", "winning", "won"),
+    "lost": ("lose", "loses", "losing", "lost"),
+}
+
+
+def _names_outcome(words: list[str], text: str) -> bool:
+    return any(
+        w in _OUTCOME_FORMS and re.search(rf"\b(?:{'|'.join(_OUTCOME_FORMS[w])})\b", text) for w in words
+    )
 
 
 def _used_tables(idents: set[str], catalog: SchemaCatalog) -> set[str]:
@@ -237,7 +250,47 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_shape_problems(question, table))
+    problems.extend(_entity_problems(question, table, catalog))
+    if _OVERALL.search(question) and sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
+        problems.append(
+            "the question asks how it compares with the overall figure, but the result has no second "
+            "figure (add the overall one as a column)"
+        )
     return problems
+
+
+_OVERALL = re.compile(r"\b(?:compare[sd]?|comparison)\b.*\boverall\b|\boverall\b.*\bcompare", re.I)
+
+
+def _is_numeric(table: Table, column: str) -> bool:
+    values = [v for v in table.column(column) if v is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def _entity_problems(question: str, table: Table, catalog: SchemaCatalog) -> list[str]:
+    """ "Which nation ..." answered with a region's name: the labels come from another table."""
+    asked = re.search(r"\b(?:which|what)\s+([a-z]+)", question.lower())
+    if asked is None:
+        return []
+    noun = _stem(asked.group(1))
+    entity = next((t.name.lower() for t in catalog.tables if _stem(t.name.split("_")[-1]) == noun), None)
+    if entity is None:
+        return []
+    own: set[str] = set()
+    other: dict[str, str] = {}
+    for column, values in catalog.categorical().items():
+        for value in values:
+            if column.split(".", 1)[0].lower() == entity:
+                own.add(str(value))
+            else:
+                other.setdefault(str(value), column)
+    labels = [v for row in table.rows for v in row if isinstance(v, str)]
+    if labels and not own.intersection(labels) and all(label in other for label in labels):
+        return [
+            f"the question asks which {asked.group(1)}, but {labels[0]!r} is a value of {other[labels[0]]}, "
+            f"not of {entity}"
+        ]
+    return []
 
 
 _PART_OF_YEAR = re.compile(

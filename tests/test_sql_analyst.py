@@ -210,6 +210,47 @@ def test_a_defined_measure_must_be_computed_its_way(warehouse, catalog):
     assert check_sql_answer(asked, budget, table, catalog, glossary=glossary) == []
 
 
+def test_labels_from_the_wrong_table_and_a_missing_overall_figure_fail(warehouse, catalog):
+    by_region = (
+        "SELECT r_name AS nation, count(*) AS suppliers FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY suppliers DESC LIMIT 1"
+    )
+    question = "Which nation has the most suppliers?"
+    problems = check_sql_answer(question, by_region, warehouse.query(by_region), catalog)
+    assert any("'ASIA' is a value of" in p and "not of nation" in p for p in problems), problems
+    by_nation = by_region.replace("r_name", "n_name").replace(" JOIN region ON n_regionkey = r_regionkey", "")
+    assert check_sql_answer(question, by_nation, warehouse.query(by_nation), catalog) == []
+    late = (
+        "SELECT l_shipmode AS mode, "
+        "100 * avg(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END) AS late "
+        "FROM lineitem WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01' "
+        "GROUP BY l_shipmode ORDER BY late DESC LIMIT 1"
+    )
+    asked = (
+        "Which ship mode had the highest share of late deliveries in 1996, "
+        "and how does it compare with the overall share?"
+    )
+    problems = check_sql_answer(asked, late, warehouse.query(late), catalog)
+    assert any("overall" in p for p in problems), problems
+
+
+def test_a_won_or_lost_outcome_names_its_stage(tmp_path):
+    import duckdb
+
+    path = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute("CREATE TABLE deals (id INTEGER, stage VARCHAR, amount DOUBLE)")
+        db.execute(
+            "INSERT INTO deals VALUES (1, 'Closed Won', 10), (2, 'Closed Lost', 5), (3, 'Prospecting', 1)"
+        )
+    with Warehouse.open(path) as crm:
+        deals = SchemaCatalog.read(crm)
+    assert named_values("How many deals did we win?", deals) == {"Closed Won": "deals.stage"}
+    assert named_values("Value of the deals we lost", deals) == {"Closed Lost": "deals.stage"}
+    assert named_values("How many deals are there?", deals) == {}
+
+
 def test_an_empty_result_and_a_year_as_answer_fail(warehouse, catalog):
     empty = "SELECT count(*) AS n FROM orders WHERE o_orderpriority = 'nope' GROUP BY o_orderstatus"
     assert check_sql_answer("How many orders?", empty, warehouse.query(empty), catalog) == [
