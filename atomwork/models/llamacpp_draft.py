@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp.llama_speculative import LlamaDraftModel
 
-__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft"]
+__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft", "drafting"]
 
 DRAFT_WINDOW = 10
 """Tokens drafted at a time."""
@@ -91,3 +91,17 @@ class DraftingLlama(llama_cpp.Llama):
             self.input_ids[n_past : n_past + len(batch)] = batch
             self.n_tokens += len(batch)
             self._requires_eval = False
+
+
+_SUBCLASSES: dict[type, type] = {}
+
+
+def drafting(base: type) -> type:
+    """:class:`DraftingLlama`'s behaviour on ``base``: the ``llama_cpp.Llama`` of the moment (tests
+    stand a fake in for it after this module was imported)."""
+    if base is llama_cpp.Llama or issubclass(base, DraftingLlama):
+        return DraftingLlama if base is llama_cpp.Llama else base
+    if base not in _SUBCLASSES:
+        methods = {k: v for k, v in vars(DraftingLlama).items() if not k.startswith("__")}
+        _SUBCLASSES[base] = type(f"Drafting{base.__name__}", (base,), methods)
+    return _SUBCLASSES[base]
