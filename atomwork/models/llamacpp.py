@@ -72,11 +72,11 @@ class LlamaCppModel(ChatModel):
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ConfigError("llama-cpp-python is not installed; run: pip install llama-cpp-python") from exc
-        from atomwork.models.llamacpp_draft import SCORE_ROWS, DraftingLlama, drafting
+        from atomwork.models.llamacpp_draft import SCORE_ROWS, DraftingLlama, drafting_llama
 
         self._llama_cpp = llama_cpp
         try:
-            self._llm: DraftingLlama = drafting(llama_cpp.Llama)(
+            self._llm: DraftingLlama = drafting_llama(llama_cpp.Llama)(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or os.cpu_count() or 2,

@@ -13,14 +13,14 @@ llama-cpp-python is installed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llama_cpp
 import numpy as np
 import numpy.typing as npt
 from llama_cpp.llama_speculative import LlamaDraftModel
 
-__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft", "drafting"]
+__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft", "drafting_llama"]
 
 DRAFT_WINDOW = 10
 """Tokens drafted at a time."""
@@ -56,11 +56,17 @@ class PredictionDraft(LlamaDraftModel):
         return np.array([], dtype=np.intc)
 
 
-class DraftingLlama(llama_cpp.Llama):
+if TYPE_CHECKING:
+    _LlamaBase = llama_cpp.Llama
+else:  # a mixin at run time: its base is the llama_cpp.Llama of the moment (see drafting_llama)
+    _LlamaBase = object
+
+
+class DraftingLlama(_LlamaBase):
     """A ``Llama`` that, while a draft model is set, has llama.cpp compute the logits of every
     position of a batch (the sampler checks each drafted token against its own) without copying
     them into ``scores`` as ``logits_all`` would: that buffer is trimmed to :data:`SCORE_ROWS`
-    rows (see :class:`atomwork.models.llamacpp.LlamaCppModel`)."""
+    rows (see :class:`atomwork.models.llamacpp.LlamaCppModel`). Built by :func:`drafting_llama`."""
 
     prompt_evaluated = 0
     """Prompt tokens the last generation evaluated (the rest came from the KV cache); llama.cpp's
@@ -93,15 +99,12 @@ class DraftingLlama(llama_cpp.Llama):
             self._requires_eval = False
 
 
-_SUBCLASSES: dict[type, type] = {}
+_CLASSES: dict[type, type[DraftingLlama]] = {}
 
 
-def drafting(base: type) -> type:
-    """:class:`DraftingLlama`'s behaviour on ``base``: the ``llama_cpp.Llama`` of the moment (tests
-    stand a fake in for it after this module was imported)."""
-    if base is llama_cpp.Llama or issubclass(base, DraftingLlama):
-        return DraftingLlama if base is llama_cpp.Llama else base
-    if base not in _SUBCLASSES:
-        methods = {k: v for k, v in vars(DraftingLlama).items() if not k.startswith("__")}
-        _SUBCLASSES[base] = type(f"Drafting{base.__name__}", (base,), methods)
-    return _SUBCLASSES[base]
+def drafting_llama(base: type) -> type[DraftingLlama]:
+    """:class:`DraftingLlama` on ``base``, the ``llama_cpp.Llama`` of the moment: bound when the
+    model is built, not when this module is imported (tests stand a fake in for it)."""
+    if base not in _CLASSES:
+        _CLASSES[base] = type(f"Drafting{base.__name__}", (DraftingLlama, base), {})
+    return _CLASSES[base]
