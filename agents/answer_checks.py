@@ -37,8 +37,12 @@ _OWN_DEFINITION = re.compile(
 )
 _AVG = re.compile(r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b", re.I)
 _SUM = re.compile(r"\btotal\b|\bsum\b|\boverall\b", re.I)
-_TOP = re.compile(r"\b(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
-_BOTTOM = re.compile(r"\b(lowest|least|fewest|smallest|minimum|min|shortest)\b", re.I)
+# "at least the quota" and "at most 5 days" bound a value; they rank nothing.
+_TOP = re.compile(r"\b(?<!\bat )(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
+_BOTTOM = re.compile(r"\b(?<!\bat )(lowest|least|fewest|smallest|minimum|min|shortest)\b", re.I)
+# "Compare revenue in 1996 and 1997": a figure per year, side by side. ("Growth from 1996 to 1997"
+# may be one figure, so only comparing words count.)
+_COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|against)\b", re.I)
 # "by region" asks for a breakdown; "placed by customers" does not, so only grouping nouns count.
 _GROUPED = re.compile(
     r"\b(?:by|per|for each|each|every)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}?"
@@ -64,9 +68,17 @@ def _verb_root(word: str) -> str:
     return root if len(root) >= 4 else word[:-1]
 
 
+# A deal is won or lost when it closes: "won in 2023" dates it by its close date.
+_OUTCOME_EVENTS = {"won": "close", "win": "close", "wins": "close", "lost": "close", "lose": "close"}
+
+
 def question_events(question: str) -> list[str]:
-    """Roots of the dated events a question names: "shipped in 1995" -> ``ship``."""
-    return [_verb_root(w) for w in _WORD.findall(question.lower()) if w.endswith("ed") and len(w) >= 5]
+    """Roots of the dated events a question names: "shipped in 1995" -> ``ship``, "won" -> ``close``."""
+    words = _WORD.findall(question.lower())
+    events = [_verb_root(w) for w in words if w.endswith("ed") and len(w) >= 5]
+    if not re.search(r"\b(?:deals?|opportunit\w*)\b", question, re.I):
+        return events  # "lost the most employees" closes no deal
+    return events + [_OUTCOME_EVENTS[w] for w in words if w in _OUTCOME_EVENTS]
 
 
 def _identifiers(sql: str) -> set[str]:
@@ -178,6 +190,8 @@ def check_sql_answer(
 
     # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
     problems.extend(_partial_year_problems(question, lowered_sql, period_years))
+    # ...nor a month or quarter to its first day ("l_shipdate = '1995-09-01'").
+    problems.extend(_one_day_problems(question, lowered_sql))
 
     # "< DATE '1995-12-31'" silently drops the last day of the period.
     for day in re.findall(r"<\s*(?:date\s*)?'(\d{4}-\d{2}-(?:28|29|30|31))'", lowered_sql):
@@ -251,6 +265,8 @@ def check_sql_answer(
 
     problems.extend(_shape_problems(question, table))
     problems.extend(_entity_problems(question, table, catalog))
+    problems.extend(_label_problems(question, table, catalog))
+    problems.extend(_year_comparison_problems(question, table))
     if _OVERALL.search(question) and sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
         problems.append(
             "the question asks how it compares with the overall figure, but the result has no second "
@@ -293,6 +309,85 @@ def _entity_problems(question: str, table: Table, catalog: SchemaCatalog) -> lis
     return []
 
 
+def compares_years(question: str) -> list[str]:
+    """The years a question sets side by side ("compare revenue in 1996 and 1997"), else []."""
+    years = question_years(question)
+    return years if len(years) >= 2 and _COMPARES.search(question) else []
+
+
+def _year_comparison_problems(question: str, table: Table) -> list[str]:
+    years = compares_years(question)
+    if not years:
+        return []
+    # One row per year (a column holding the years) states each year's figure too.
+    if any({str(v) for v in table.column(c)} >= set(years) for c in table.columns):
+        return []
+    figures = [c for c in table.columns if _is_numeric(table, c)]
+    if len(figures) < len(years):
+        return [
+            f"the question compares {' and '.join(years)}, but the result has no figure per year "
+            "(a column for each year)"
+        ]
+    for i, first in enumerate(figures):
+        for second in figures[i + 1 :]:
+            if table.column(first) == table.column(second):
+                return [
+                    f"columns {first} and {second} hold the same figures: each year's column must "
+                    "filter on its own year"
+                ]
+    return []
+
+
+_PERIODS = frozenset({"month", "quarter"})
+_KEY_NAME = re.compile(r"(?:key|_id|^id|number|_no)$", re.I)
+
+
+def _label_problems(question: str, table: Table, catalog: SchemaCatalog) -> list[str]:
+    """A breakdown or ranking names each thing once, by its name: "by region" answered with
+    region keys (0, 1, 2), or a customer listed twice, is not the answer."""
+    dims = breakdowns(question)
+    ranked = _TOP.search(question) is not None or _BOTTOM.search(question) is not None
+    problems = []
+    labels = [c for c in table.columns if not _is_numeric(table, c)]
+    ids = [c for c in table.columns if _KEY_NAME.search(c)]
+    if (ranked or len(dims) == 1) and len(dims) <= 1 and len(labels) == 1 and not ids:
+        seen = [str(v) for v in table.column(labels[0])]
+        repeated = next((v for v in seen if seen.count(v) > 1), None)
+        if repeated is not None:
+            problems.append(
+                f"the result lists {repeated!r} more than once; return one row per {labels[0]} (GROUP BY it)"
+            )
+    for dim in dims:
+        named = [c for c in table.columns if dim in c.lower()]
+        if dim in _PERIODS or not named or not all(_is_numeric(table, c) for c in named):
+            continue
+        column = named[0]
+        values = [v for v in table.column(column) if v is not None]
+        names = _name_columns(catalog, dim)
+        if names and all(isinstance(v, int) for v in values):
+            problems.append(
+                f"the {column} column holds keys ({', '.join(str(v) for v in values[:3])}), not "
+                f"{dim} names; select {names[0]}"
+            )
+    return problems
+
+
+def _name_columns(catalog: SchemaCatalog, dimension: str) -> list[str]:
+    """Text columns that name a ``dimension``: a column named for it, or the name column of its table."""
+    own, named = [], []
+    for info in catalog.tables:
+        is_own = _stem(info.name.split(".")[-1]) == dimension
+        for col in info.columns:
+            name = col.name.lower()
+            if col.numeric or col.is_date:
+                continue
+            if is_own and "name" in name:
+                own.append(f"{info.name}.{col.name}")
+            elif dimension in name:
+                named.append(f"{info.name}.{col.name}")
+    return own + named
+
+
 _PART_OF_YEAR = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\bq[1-4]\b|\bh[12]\b|"
     r"\b(?:quarter|half|week|month of|day|summer|winter|spring|autumn|fall|to date|ytd|mid)\b",
@@ -325,6 +420,30 @@ def _fan_out_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -
     return [
         f"the question counts {noun}s, but count(*) over a join counts joined rows; "
         f"use count(DISTINCT the {noun} key)"
+    ]
+
+
+_DAY_EQUALS = re.compile(
+    r"([a-z_][a-z0-9_.]*)\s*(?<![<>!])=\s*(?:date\s*|cast\s*\(\s*)?'(\d{4}-\d{2}-\d{2})'"
+)
+# A question that names a day: "on 1995-09-01", "September 1, 1995", "1 September 1995".
+_NAMES_DAY = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bday\b|\bdaily\b",
+    re.I,
+)
+
+
+def _one_day_problems(question: str, lowered_sql: str) -> list[str]:
+    """A date column compared with ``=`` keeps one day; only a question about a day asks that. (A
+    monthly column, whose dates are the months' first days, is compared that way rightly.)"""
+    if _NAMES_DAY.search(question):
+        return []
+    return [
+        f"{column} = '{day}' keeps the single day {day}; the question asks about a longer period "
+        f"(use >= its first day and < the day after its last)"
+        for column, day in _DAY_EQUALS.findall(lowered_sql)
+        if "month" not in column
     ]
 
 

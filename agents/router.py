@@ -10,9 +10,10 @@ import re
 
 from atomwork.agents.planner import goal_parts
 
-# Asks that need several tools or a written product, not one query.
+# Asks that need several tools or a written product, not one query ("return flag" is a column).
 _MULTI_STEP = re.compile(
-    r"\b(report|draft|memo|e-?mail|message|brief|flag|anomal\w*|outliers?|unusual|analy[sz]e|analysis|"
+    r"\b(report|draft|memo|e-?mail|message|brief|(?<!return )(?<!status )flag|anomal\w*|outliers?|unusual|"
+    r"analy[sz]e|analysis|"
     r"explain|why|forecast|recommend\w*|investigate|summari[sz]e|summary|presentation)\b",
     re.I,
 )

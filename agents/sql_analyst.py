@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_hints import question_notes
+from atomwork.agents.sql_repair import repair_sql
 from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
@@ -66,6 +67,8 @@ class SqlCandidate(BaseModel):
     error: str | None = None
     problems: list[str] = Field(default_factory=list)
     """Answer checks that failed."""
+    repairs: list[str] = Field(default_factory=list)
+    """Rewrites of the model's query that made it run (:mod:`.sql_repair`)."""
     calls: int = 0
 
     @property
@@ -239,10 +242,9 @@ class SqlAnalyst:
 
     def _try(self, candidate: SqlCandidate, question: str, years: list[str]) -> str | None:
         """Run the candidate's SQL; return feedback for the model, or None when it looks right."""
-        candidate.table, candidate.error, candidate.problems = None, None, []
+        candidate.table, candidate.error, candidate.problems, candidate.repairs = None, None, [], []
         try:
-            sql = self.warehouse.validate(candidate.sql)
-            self.warehouse.explain(sql)
+            sql = self._runnable(candidate)
             result = self.warehouse.run_query(sql, DEFAULT_ROW_LIMIT)
         except PermissionDenied:
             raise  # the user may not read what the question needs: another query will not change that
@@ -257,6 +259,33 @@ class SqlAnalyst:
             listed = "\n".join(f"- {p}" for p in candidate.problems)
             return f"The query ran, but it may not answer the question:\n{listed}\nWrite a corrected query."
         return None
+
+    def _runnable(self, candidate: SqlCandidate) -> str:
+        """The candidate's SQL once it passes EXPLAIN, repaired if only a known mistake stopped it."""
+        try:
+            return self._explained(candidate.sql)
+        except PermissionDenied:
+            raise
+        except AtomworkError:
+            repair = repair_sql(candidate.sql, self.catalog, self.glossary)
+            repaired = self._explained_or_none(repair.sql) if repair is not None else None
+            if repair is None or repaired is None:
+                raise  # the model's own error, which says more than a failed repair's
+            candidate.sql, candidate.repairs = repaired, repair.changes
+            return repaired
+
+    def _explained(self, sql: str) -> str:
+        checked = self.warehouse.validate(sql)
+        self.warehouse.explain(checked)
+        return checked
+
+    def _explained_or_none(self, sql: str) -> str | None:
+        try:
+            return self._explained(sql)
+        except PermissionDenied:
+            raise
+        except AtomworkError:
+            return None
 
     # -- verification --------------------------------------------------------------------
     @staticmethod
@@ -284,6 +313,8 @@ class SqlAnalyst:
             verified = False
             notes = _unverified_notes(candidates, chosen, self.verify)
         assert chosen.table is not None
+        if chosen.repairs:
+            notes.append(f"the query was repaired ({'; '.join(chosen.repairs)})")
         return SqlAnswer(
             question=question,
             sql=chosen.sql,
@@ -360,7 +391,7 @@ def sql_tool(
                 verified=answer.verified,
                 notes=answer.notes,
                 attempts=[
-                    Attempt(sql=c.sql, table=c.table, error=c.error, problems=c.problems)
+                    Attempt(sql=c.sql, table=c.table, error=c.error, problems=c.problems, repairs=c.repairs)
                     for c in answer.candidates
                 ],
             ),

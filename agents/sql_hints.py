@@ -18,6 +18,8 @@ from atomwork.agents.answer_checks import (
     _GROUPED,
     _TOP,
     asks_part_of_year,
+    compares_years,
+    named_values,
     question_events,
     question_years,
 )
@@ -49,7 +51,14 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
         phrases += [_stems(p.split(" of a")[0]) for p in _PHRASE_SPLIT.split(term) if " of a" in p]
         return any(p and p <= asked for p in phrases)
 
-    return [d for d in glossary.definitions if d in measures or named(d)]
+    chosen = [d for d in glossary.definitions if d in measures or named(d)]
+    # "Region or nation of a customer" and "... of a supplier": the entity the question names
+    # decides which route applies; naming neither keeps both, the customer's first.
+    entities = [(d, re.search(r" of an? (\w+)", d.term)) for d in chosen]
+    mentioned = {m.group(1) for _, m in entities if m and re.search(rf"\b{m.group(1)}", question, re.I)}
+    if not mentioned:
+        return chosen
+    return [d for d, m in entities if m is None or m.group(1) in mentioned]
 
 
 def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
@@ -77,6 +86,10 @@ def answer_shape(question: str) -> str | None:
     joint = joint_breakdown(question)
     if joint is not None:
         return f"one row per {' and '.join(joint[1])} (a column for each), no LIMIT"
+    years = compares_years(question)
+    if years:
+        per = f"one row per {grouped.group(0).split()[-1].rstrip('s')}" if grouped else "one row"
+        return f"{per}, with a column for each of {', '.join(years)}, no LIMIT"
     if grouped:
         return f"one row per {grouped.group(0).split()[-1].rstrip('s')}, no LIMIT"
     if _COUNT.search(question):
@@ -87,6 +100,12 @@ def answer_shape(question: str) -> str | None:
 def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
     notes = [f"{d.term}: {d.meaning}" for d in relevant_definitions(question, glossary)]
     notes.extend(look_alikes(question, catalog, glossary))
+    # Where the values the question names live: "won" is stage 'Closed Won', "ASIA" is r_name.
+    notes.extend(
+        f"'{value}' is a value of {column}"
+        for value, column in named_values(question, catalog).items()
+        if _surely_named(question, value, column)
+    )
     years = question_years(question)
     column = date_column(question, catalog, glossary)
     if years and not asks_part_of_year(question):
@@ -105,6 +124,19 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
             notes.append(
                 f"the {dimension} column: {buckets[dimension].format(d=column or 'the date column')}"
             )
+    compared = compares_years(question)
+    if compared:
+        dated = column or "the date column"
+        # A defined measure is spelled out; otherwise the model fills in the one it computes.
+        measure = next((d for d in glossary.measures_named(question) if d.aggregate), None)
+        expression = measure.aggregate if measure is not None else "<measure>"
+        alias = measure.aliases[0] if measure is not None and measure.aliases else "<measure>"
+        each = ", ".join(
+            f"{expression} FILTER (WHERE {dated} >= DATE '{y}-01-01' AND "
+            f"{dated} < DATE '{int(y) + 1}-01-01') AS {alias}_{y}"
+            for y in compared
+        )
+        notes.append(f"a column per year: {each}")
     clause = from_clause(question, catalog, glossary)
     if clause:
         notes.append(f"join the tables this way: {clause}")
@@ -112,6 +144,22 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     if shape:
         notes.append(f"answer shape: {shape}")
     return notes
+
+
+def _surely_named(question: str, value: str, column: str) -> bool:
+    """Whether the question means this column's value, not a word that happens to match it
+    ("marketing campaigns" names no department): written in capitals, an outcome ("won"), or
+    with its column or table named too ("the Sales department")."""
+    if value.isupper() and value in question:
+        return True
+    words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
+    table, _, name = column.lower().partition(".")
+    parts = [*re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name)), table]
+    named = {p[:5] for p in parts if len(p) >= 4}
+    outcome = any(w in value.lower().split() for w in ("won", "lost")) and bool(
+        re.search(r"\b(?:won|win|wins|winning|lost|lose|loses|losing)\b", question.lower())
+    )
+    return outcome or bool(words & named)
 
 
 def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:

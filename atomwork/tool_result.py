@@ -19,6 +19,8 @@ class Attempt(BaseModel):
     table: Table | None = None
     error: str | None = None
     problems: list[str] = Field(default_factory=list)
+    repairs: list[str] = Field(default_factory=list)
+    """Rewrites that made the model's query run."""
 
 
 class Provenance(BaseModel):

@@ -244,11 +244,17 @@ def test_a_won_or_lost_outcome_names_its_stage(tmp_path):
         db.execute(
             "INSERT INTO deals VALUES (1, 'Closed Won', 10), (2, 'Closed Lost', 5), (3, 'Prospecting', 1)"
         )
+        db.execute("ALTER TABLE deals ADD COLUMN created_date DATE")
+        db.execute("ALTER TABLE deals ADD COLUMN close_date DATE")
     with Warehouse.open(path) as crm:
         deals = SchemaCatalog.read(crm)
     assert named_values("How many deals did we win?", deals) == {"Closed Won": "deals.stage"}
     assert named_values("Value of the deals we lost", deals) == {"Closed Lost": "deals.stage"}
     assert named_values("How many deals are there?", deals) == {}
+    # The notes say where the outcome lives, and that a deal won in a year closed in it.
+    notes = question_notes("Won deal value by territory for 2023", deals, STANDARD.for_schema(deals))
+    assert "'Closed Won' is a value of deals.stage" in notes
+    assert any("close_date >= DATE '2023-01-01'" in n for n in notes)
 
 
 def test_an_empty_result_and_a_year_as_answer_fail(warehouse, catalog):
@@ -401,3 +407,14 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
     # A quarter is not the whole year.
     q1 = question_notes("How many orders were placed in Q1 1996?", catalog, STANDARD.for_schema(catalog))
     assert not any("whole year" in n for n in q1)
+    # A value the question writes in capitals is placed; a word that only looks like one is not.
+    segment = question_notes("How many customers are in the BUILDING segment?", catalog, STANDARD)
+    assert "'BUILDING' is a value of customer.c_mktsegment" in segment
+    campaigns = question_notes("How much did marketing campaigns spend in 1997?", catalog, STANDARD)
+    assert not any("'Marketing' is a value" in n for n in campaigns)
+    # Compared years get a column each, the defined measure spelled out.
+    compared = question_notes("Compare revenue in 1996 and 1997 by region", catalog, STANDARD)
+    assert any(
+        "FILTER (WHERE o_orderdate >= DATE '1997-01-01'" in n and "AS revenue_1997" in n for n in compared
+    )
+    assert "answer shape: one row per region, with a column for each of 1996, 1997, no LIMIT" in compared

@@ -26,6 +26,10 @@ class Definition(BaseModel):
     words: list[str] = Field(default_factory=list, description="question words that name this measure")
     uses: list[str] = Field(default_factory=list, description="columns the SQL must then reference")
     unless: list[str] = Field(default_factory=list, description="words that mean another measure")
+    aggregate: str | None = Field(default=None, description="the measure as one SQL aggregate expression")
+    aliases: list[str] = Field(
+        default_factory=list, description="column names a query may write instead of computing the measure"
+    )
 
 
 class Glossary(BaseModel):
@@ -43,6 +47,10 @@ class Glossary(BaseModel):
 
     def extended(self, extra: Iterable[Definition]) -> Glossary:
         return Glossary(definitions=[*self.definitions, *extra])
+
+    def measure_aliased(self, name: str) -> Definition | None:
+        """The measure a query may write as a column named ``name`` ("revenue") instead of computing it."""
+        return next((d for d in self.definitions if d.aggregate and name.lower() in d.aliases), None)
 
     def measures_named(self, question: str) -> list[Definition]:
         """Enforced definitions whose words the question uses (and none of their exceptions)."""
@@ -66,9 +74,18 @@ def _d(
     words: tuple[str, ...] = (),
     uses: tuple[str, ...] = (),
     unless: tuple[str, ...] = (),
+    aggregate: str | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Definition:
     return Definition(
-        term=term, meaning=meaning, needs=list(needs), words=list(words), uses=list(uses), unless=list(unless)
+        term=term,
+        meaning=meaning,
+        needs=list(needs),
+        words=list(words),
+        uses=list(uses),
+        unless=list(unless),
+        aggregate=aggregate,
+        aliases=list(aliases),
     )
 
 
@@ -84,6 +101,8 @@ STANDARD = Glossary(
             words=("revenue", "revenues", "sales"),
             uses=("l_extendedprice",),
             unless=("budget", "budgeted", "target", "forecast", "plan", "planned"),
+            aggregate="sum(l_extendedprice * (1 - l_discount))",
+            aliases=("revenue", "net_revenue", "total_revenue", "sales", "total_sales"),
         ),
         _d(
             "a period for orders or revenue",
@@ -102,6 +121,8 @@ STANDARD = Glossary(
             "number of orders",
             "count(*) over orders (count(DISTINCT l_orderkey) when starting from lineitem)",
             "orders.o_orderkey",
+            aggregate="count(DISTINCT o_orderkey)",
+            aliases=("order_count", "num_orders", "number_of_orders", "total_orders", "orders_count"),
         ),
         _d(
             "line items",

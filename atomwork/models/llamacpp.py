@@ -11,17 +11,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
 from atomwork.deadline import remaining
 from atomwork.errors import ConfigError, ModelError
+from atomwork.home import atomwork_home
 from atomwork.models.base import ChatModel, Completion
 from atomwork.models.embedded import EmbeddedModelSpec, embedded_spec, ensure_embedded_model
 from atomwork.models.guard import check_model_requests_allowed
 from atomwork.models.purpose import Purpose
 from atomwork.models.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from atomwork.models.llamacpp_cache import PrefixStateCache
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -44,7 +48,8 @@ class LlamaCppModel(ChatModel):
     system prompt. Calls that alternate between prompts (planner catalog, SQL schema, scorer) would
     each evict the other's prefix, so after every call the KV state is also kept in a RAM cache
     bounded by ``prefix_cache_bytes`` (LRU; 0 disables it) and the state sharing the longest prefix
-    with a new prompt is restored instead of recomputed.
+    with a new prompt is restored instead of recomputed. With ``disk_cache``, the first state of
+    each long prompt is also kept on disk for the next process (:mod:`.llamacpp_cache`).
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class LlamaCppModel(ChatModel):
         n_threads: int | None = None,
         seed: int = 0,
         prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
+        disk_cache: bool = True,
     ) -> None:
         super().__init__()
         check_model_requests_allowed(f"load the llama.cpp model {model_path or 'embedded'}")
@@ -72,6 +78,7 @@ class LlamaCppModel(ChatModel):
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - dependency of the package
             raise ConfigError("llama-cpp-python is not installed; run: pip install llama-cpp-python") from exc
+        from atomwork.models.llamacpp_cache import PrefixStateCache
         from atomwork.models.llamacpp_draft import SCORE_ROWS, DraftingLlama, drafting_llama
 
         self._llama_cpp = llama_cpp
@@ -90,8 +97,13 @@ class LlamaCppModel(ChatModel):
         # 152k vocabulary, about a second per call. A few rows keep every index it uses valid (-1,
         # and one per token sampled from a drafted batch).
         self._llm.scores = self._llm.scores[:SCORE_ROWS].copy()
+        self._cache: PrefixStateCache | None = None
         if prefix_cache_bytes > 0:
-            self._llm.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=prefix_cache_bytes))
+            # A state fits one model file, context size and llama.cpp build: they name its directory.
+            stat = path.stat()
+            kv_dir = atomwork_home() / "kv" / f"{path.stem}-{stat.st_size}-{n_ctx}-{llama_cpp.__version__}"
+            self._cache = PrefixStateCache(prefix_cache_bytes, kv_dir if disk_cache else None)
+            self._llm.set_cache(self._cache)
         self.path = path
         self._lock = threading.Lock()
         # A failed generation would fail again: one attempt. The deadline bounds the wait for the
@@ -206,6 +218,9 @@ class LlamaCppModel(ChatModel):
         llm = getattr(self, "_llm", None)
         if llm is not None:
             llm.close()
+        cache = getattr(self, "_cache", None)
+        if cache is not None:
+            cache.close()
 
 
 def _decoding(

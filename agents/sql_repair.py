@@ -1,0 +1,202 @@
+"""Deterministic repairs of the SQL a small model writes, tried when its query fails to bind.
+
+Two mistakes account for most failed first queries of a 1.5B coder model, and asking it to
+correct them mostly returns the same query:
+
+- a defined measure written as if it were a column (``SELECT c_name, revenue ... GROUP BY
+  c_name``): the measure's aggregate from the glossary takes its place;
+- a column written without its table's prefix (``l.extendedprice`` for ``l_extendedprice``):
+  the one column of the query's tables that ends with ``_extendedprice`` is meant;
+- a column of a table the query never joins (``o_orderdate`` over ``lineitem`` alone): that
+  table is joined on the key the schema declares, when exactly one table has the column;
+- a join whose ON refers to a table joined only later: the joins are put in an order where
+  every ON refers to tables already joined;
+- an aggregate made a window function inside a grouped query (``sum(x) OVER (PARTITION BY k)``
+  with ``GROUP BY``), or over everything (``count(*) OVER ()`` beside no plain column): the plain
+  aggregate is what was asked for.
+
+A repair only rewrites the query; it still has to pass EXPLAIN and every answer check.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from pydantic import BaseModel
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from atomwork.tools.glossary import Glossary
+from atomwork.tools.schema import SchemaCatalog
+
+
+class SqlRepair(BaseModel):
+    sql: str
+    changes: list[str]
+    """What was rewritten, in words, for the provenance."""
+
+
+def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary) -> SqlRepair | None:
+    """The query with the known mistakes rewritten, or None when none applies."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except SqlglotError:
+        return None
+    if tree is None:
+        return None
+    changes: list[str] = []
+    for select in list(tree.find_all(exp.Select)):
+        changes += _prefixed_columns(select, catalog)
+        changes += _missing_joins(select, catalog)
+        changes += _reorder_joins(select, catalog)
+        changes += _measure_columns(select, catalog, glossary)
+        changes += _unwindow(select)
+    if not changes:
+        return None
+    return SqlRepair(sql=tree.sql(dialect="duckdb"), changes=list(dict.fromkeys(changes)))
+
+
+def _own(select: exp.Select, node: exp.Expression) -> bool:
+    """Whether ``node`` belongs to ``select`` itself, not to a subquery inside it."""
+    return node.find_ancestor(exp.Select) is select
+
+
+def _from_tables(select: exp.Select) -> set[str]:
+    return {t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)}
+
+
+def _known_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+    tables = _from_tables(select)
+    return [c.name for t in catalog.tables if t.name.lower() in tables for c in t.columns]
+
+
+def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+    columns = _known_columns(select, catalog)
+    known = {c.lower() for c in columns}
+    aliases = {p.alias.lower() for p in select.expressions if p.alias}
+    # ``r.name`` looks in the table aliased ``r`` only.
+    by_alias = {
+        t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)
+    }
+    changes = []
+    for column in list(select.find_all(exp.Column)):
+        name = column.name.lower()
+        if not _own(select, column) or not name or name in known or name in aliases:
+            continue
+        table = catalog.table(by_alias.get(column.table.lower(), "")) if column.table else None
+        pool = [c.name for c in table.columns] if table is not None else columns
+        matches = [c for c in pool if c.lower().endswith("_" + name)]
+        if len(matches) == 1:
+            column.set("this", exp.to_identifier(matches[0]))
+            changes.append(f"{name} is written {matches[0]}")
+    return changes
+
+
+def _missing_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+    tables = _from_tables(select)
+    known = {c.lower() for c in _known_columns(select, catalog)}
+    aliases = {p.alias.lower() for p in select.expressions if p.alias}
+    changes = []
+    for column in list(select.find_all(exp.Column)):
+        name = column.name.lower()
+        if not _own(select, column) or column.table or not name or name in known or name in aliases:
+            continue
+        owners = [t for t in catalog.tables if t.column(name) is not None]
+        if len(owners) != 1 or owners[0].name.lower() in tables:
+            continue
+        owner = owners[0].name.lower()
+        for join in catalog.joins:
+            ends = [join.left.lower().split(".", 1), join.right.lower().split(".", 1)]
+            mine = next((e for e in ends if e[0] == owner), None)
+            theirs = next((e for e in ends if e[0] in tables and e[0] != owner), None)
+            if mine is None or theirs is None:
+                continue
+            # Bare column names, as the query writes them, join the table in.
+            select.join(owners[0].name, on=f"{theirs[1]} = {mine[1]}", copy=False)
+            tables.add(owner)
+            known |= {c.name.lower() for c in owners[0].columns}
+            changes.append(f"{name} is a column of {owners[0].name}: joined on {theirs[1]} = {mine[1]}")
+            break
+    return changes
+
+
+def _reorder_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+    base = select.args.get("from_") or select.args.get("from")  # renamed in sqlglot 28
+    joins = list(select.args.get("joins") or [])
+    if base is None or len(joins) < 2 or not isinstance(base.this, exp.Table):
+        return []
+    by_alias = {
+        t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)
+    }
+    owner = {c.name.lower(): t.name.lower() for t in catalog.tables for c in t.columns}
+
+    def table_of(join: exp.Join) -> str:
+        return join.this.name.lower() if isinstance(join.this, exp.Table) else ""
+
+    def needs(join: exp.Join) -> set[str]:
+        on = join.args.get("on")
+        refs = on.find_all(exp.Column) if on is not None else []
+        return {
+            by_alias.get(c.table.lower(), c.table.lower()) if c.table else owner.get(c.name.lower(), "")
+            for c in refs
+        }
+
+    joined = {base.this.name.lower()}
+    ordered: list[exp.Join] = []
+    pending = joins
+    while pending:
+        ready = next((j for j in pending if needs(j) <= joined | {table_of(j)}), None)
+        if ready is None:
+            return []  # no order works: not this mistake
+        ordered.append(ready)
+        joined.add(table_of(ready))
+        pending = [j for j in pending if j is not ready]
+    if ordered == joins:
+        return []
+    select.set("joins", ordered)
+    return [f"joins reordered: {', '.join(table_of(j) for j in ordered)}"]
+
+
+def _unwindow(select: exp.Select) -> list[str]:
+    grouped = bool(select.args.get("group"))
+    # "count(*) OVER ()" beside only aggregates is the aggregate, repeated on every row.
+    whole = not grouped and all(
+        (p.this if isinstance(p, exp.Alias) else p).find(exp.AggFunc) for p in select.expressions
+    )
+    if not grouped and not whole:
+        return []
+    changes = []
+    for window in list(select.find_all(exp.Window)):
+        bare = not window.args.get("partition_by") and not window.args.get("order")
+        if _own(select, window) and isinstance(window.this, exp.AggFunc) and (grouped or bare):
+            changes.append(f"{window.this.sql(dialect='duckdb')} is an aggregate, not a window function")
+            window.replace(window.this.copy())
+    return changes
+
+
+def _measure_columns(select: exp.Select, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
+    tables = _from_tables(select)
+    known = {c.lower() for c in _known_columns(select, catalog)} | tables
+    changes = []
+    for position, projection in enumerate(list(select.expressions)):
+        column = projection.this if isinstance(projection, exp.Alias) else projection
+        if not isinstance(column, exp.Column) or column.table or column.name.lower() in known:
+            continue
+        measure = glossary.measure_aliased(column.name)
+        if measure is None or measure.aggregate is None:
+            continue
+        needed = {ref.split(".", 1)[0].lower() for ref in measure.needs}
+        if not needed <= tables:
+            continue
+        alias = projection.alias or column.name
+        select.expressions[position] = exp.alias_(sqlglot.parse_one(measure.aggregate, read="duckdb"), alias)
+        changes.append(f"{column.name} is not a column: computed as {measure.aggregate}")
+    if changes and not select.args.get("group"):
+        # The other projections become the grouping, as "SELECT c_name, revenue" meant.
+        keys = [
+            (p.this if isinstance(p, exp.Alias) else p).copy()
+            for p in select.expressions
+            if not (p.this if isinstance(p, exp.Alias) else p).find(exp.AggFunc)
+        ]
+        if keys:
+            select.group_by(*keys, copy=False)
+    return changes
