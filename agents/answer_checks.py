@@ -8,6 +8,7 @@ revenue, or a year taken for the answer are caught before any model is asked.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
@@ -192,6 +193,18 @@ def check_sql_answer(
     problems.extend(_partial_year_problems(question, lowered_sql, period_years))
     # ...nor a month or quarter to its first day ("l_shipdate = '1995-09-01'").
     problems.extend(_one_day_problems(question, lowered_sql))
+    # A named quarter or month must be covered from its first day to its last.
+    problems.extend(_named_period_problems(question, lowered_sql))
+    # "<= '1997-01-01'" for 1996 takes in the next year's first day (a monthly table's first month).
+    for year in question_years(question):
+        after = f"{int(year) + 1}-01-01"
+        if (
+            re.search(rf"(?:<=|\band)\s*(?:date\s*)?'{after}'", lowered_sql)
+            and str(int(year) + 1) not in question
+        ):
+            problems.append(f"'<= {after}' takes in {after}, which is after {year}; use < {after}")
+    # "Customer and supplier in the same nation" equates the two keys, beyond the joins.
+    problems.extend(_same_problems(question, lowered_sql, catalog))
 
     # "< DATE '1995-12-31'" silently drops the last day of the period.
     for day in re.findall(r"<\s*(?:date\s*)?'(\d{4}-\d{2}-(?:28|29|30|31))'", lowered_sql):
@@ -267,11 +280,17 @@ def check_sql_answer(
     problems.extend(_entity_problems(question, table, catalog))
     problems.extend(_label_problems(question, table, catalog))
     problems.extend(_year_comparison_problems(question, table))
-    if _OVERALL.search(question) and sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
-        problems.append(
-            "the question asks how it compares with the overall figure, but the result has no second "
-            "figure (add the overall one as a column)"
-        )
+    if _OVERALL.search(question):
+        if sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
+            problems.append(
+                "the question asks how it compares with the overall figure, but the result has no second "
+                "figure (add the overall one as a column)"
+            )
+        elif (same := _identical_figures(table)) is not None:
+            problems.append(
+                f"columns {same[0]} and {same[1]} hold the same figures: the overall one must be computed "
+                "over all rows (a subquery), not the group's"
+            )
     return problems
 
 
@@ -328,14 +347,23 @@ def _year_comparison_problems(question: str, table: Table) -> list[str]:
             f"the question compares {' and '.join(years)}, but the result has no figure per year "
             "(a column for each year)"
         ]
+    same = _identical_figures(table)
+    if same is not None:
+        return [
+            f"columns {same[0]} and {same[1]} hold the same figures: each year's column must filter "
+            "on its own year"
+        ]
+    return []
+
+
+def _identical_figures(table: Table) -> tuple[str, str] | None:
+    """Two numeric columns with the same values on every row: one figure computed twice."""
+    figures = [c for c in table.columns if _is_numeric(table, c)]
     for i, first in enumerate(figures):
         for second in figures[i + 1 :]:
             if table.column(first) == table.column(second):
-                return [
-                    f"columns {first} and {second} hold the same figures: each year's column must "
-                    "filter on its own year"
-                ]
-    return []
+                return first, second
+    return None
 
 
 _PERIODS = frozenset({"month", "quarter"})
@@ -432,6 +460,78 @@ _NAMES_DAY = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bday\b|\bdaily\b",
     re.I,
 )
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_QUARTER = re.compile(
+    r"\bq([1-4])\s+(\d{4})\b|\b(first|second|third|fourth)\s+quarter\s+of\s+(\d{4})\b", re.I
+)
+_MONTH = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})\b", re.I
+)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def named_periods(question: str) -> list[tuple[str, str, str]]:
+    """Quarters and months the question names: (phrase, first day, first day after), ISO dates."""
+    out = []
+    for m in _QUARTER.finditer(question):
+        q = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(3).lower()]
+        year = int(m.group(2) or m.group(4))
+        start = f"{year}-{3 * q - 2:02d}-01"
+        end = f"{year + (q == 4)}-{(3 * q) % 12 + 1:02d}-01"
+        out.append((m.group(0), start, end))
+    for m in _MONTH.finditer(question):
+        month, year = _MONTHS.index(m.group(1).lower()[:3]) + 1, int(m.group(2))
+        end = f"{year + (month == 12)}-{month % 12 + 1:02d}-01"
+        out.append((m.group(0), f"{year}-{month:02d}-01", end))
+    return out
+
+
+# "From January to June", "at the end of June": a range's bound or a point in time, not the period.
+_NOT_A_PERIOD = re.compile(
+    r"\b(?:from|to|through|until|till|between|end of|start of|beginning of|as of)\s+$", re.I
+)
+
+
+def _named_period_problems(question: str, lowered_sql: str) -> list[str]:
+    if re.search(r"(?<![\w.])month\s*(?:=|>|<|between\b)", lowered_sql):
+        return []  # a monthly column: its first day stands for the whole month
+    problems = []
+    for phrase, start, end in named_periods(question):
+        if _NOT_A_PERIOD.search(question[: question.find(phrase)]):
+            continue
+        literals = set(re.findall(r"'(\d{4}-\d{2}-\d{2})", lowered_sql))
+        year = start[:4]
+        if not any(d.startswith(year) for d in literals):
+            continue  # filtered another way (quarter(d) = 1, strftime ...): not judged here
+        last = (date.fromisoformat(end) - timedelta(days=1)).isoformat()
+        covers_end = end in literals or last in literals
+        if start not in literals or not covers_end:
+            problems.append(
+                f"the question asks about {phrase}, {start} up to {end}, but the query's dates "
+                f"({', '.join(sorted(literals))}) do not cover exactly that"
+            )
+    return problems
+
+
+def _same_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
+    problems = []
+    for m in re.finditer(r"\bsame\s+([a-z]+)", question.lower()):
+        word = _stem(m.group(1))
+        pairs = re.findall(rf"(\w*{word}\w*)\s*=\s*(\w*{word}\w*)", re.sub(r"\b\w+\.", "", lowered_sql))
+        own = {c.name.lower() for t in catalog.tables if _stem(t.name) == word for c in t.columns}
+        # Tied together: two keys other than the dimension's own, directly or through its key.
+        groups: list[set[str]] = []
+        for a, b in pairs:
+            merged = {a, b}.union(*[g for g in groups if g & {a, b}])
+            groups = [g for g in groups if not g & {a, b}] + [merged]
+        if not any(len(g - own) >= 2 for g in groups):
+            problems.append(
+                f"the question asks for the same {m.group(1)} on both sides, but the query never "
+                f"equates the two {m.group(1)} keys (directly or through the {m.group(1)} table)"
+            )
+    return problems
 
 
 def _one_day_problems(question: str, lowered_sql: str) -> list[str]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_hints import question_notes
-from atomwork.agents.sql_repair import repair_sql
+from atomwork.agents.sql_repair import repairs
 from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
@@ -131,11 +131,27 @@ def results_agree(a: Table, b: Table, *, rel_tol: float = 1e-6) -> bool:
         return False
     narrow, wide = (a, b) if len(a.columns) <= len(b.columns) else (b, a)
     wide_cols = [_column_key(wide, i) for i in range(len(wide.columns))]
+    mapping = []
     for i in range(len(narrow.columns)):
         key = _column_key(narrow, i)
-        if not any(_same(key, other, rel_tol) for other in wide_cols):
+        match = next((j for j, other in enumerate(wide_cols) if _same(key, other, rel_tol)), None)
+        if match is None:
             return False
-    return True
+        mapping.append(match)
+    # Same columns are not enough: each row must pair the same label with the same figure.
+    mine = sorted((_row_key(row) for row in narrow.rows), key=repr)
+    theirs = sorted((_row_key([row[j] for j in mapping]) for row in wide.rows), key=repr)
+    return mine == theirs
+
+
+def _row_key(row: list[object]) -> tuple[object, ...]:
+    """A row for comparison: numbers rounded to the results' 4 decimals' slack, text folded."""
+    return tuple(
+        round(float(v), 2)
+        if isinstance(v, int | float) and not isinstance(v, bool)
+        else str(v).strip().lower()
+        for v in row
+    )
 
 
 def _column_key(table: Table, index: int) -> list[object]:
@@ -261,18 +277,33 @@ class SqlAnalyst:
         return None
 
     def _runnable(self, candidate: SqlCandidate) -> str:
-        """The candidate's SQL once it passes EXPLAIN, repaired if only a known mistake stopped it."""
+        """The candidate's SQL once it passes EXPLAIN, repaired if only a known mistake stopped it.
+        Where a repair had to choose (a column two tables hold), every choice must give the same
+        figures, or the model's own error stands."""
         try:
             return self._explained(candidate.sql)
         except PermissionDenied:
             raise
         except AtomworkError:
-            repair = repair_sql(candidate.sql, self.catalog, self.glossary)
-            repaired = self._explained_or_none(repair.sql) if repair is not None else None
-            if repair is None or repaired is None:
-                raise  # the model's own error, which says more than a failed repair's
-            candidate.sql, candidate.repairs = repaired, repair.changes
-            return repaired
+            runnable = [
+                (sql, repair)
+                for repair in repairs(candidate.sql, self.catalog, self.glossary)
+                if (sql := self._explained_or_none(repair.sql)) is not None
+            ]
+            if not runnable or not self._same_results([sql for sql, _ in runnable]):
+                raise  # the model's own error, which says more than a failed or ambiguous repair
+            sql, repair = runnable[0]
+            candidate.sql, candidate.repairs = sql, repair.changes
+            return sql
+
+    def _same_results(self, queries: list[str]) -> bool:
+        if len(queries) < 2:
+            return True
+        try:
+            tables = [self.warehouse.run_query(q, DEFAULT_ROW_LIMIT).table for q in queries]
+        except AtomworkError:
+            return False
+        return all(results_agree(tables[0], t) for t in tables[1:])
 
     def _explained(self, sql: str) -> str:
         checked = self.warehouse.validate(sql)

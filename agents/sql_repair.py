@@ -35,8 +35,9 @@ class SqlRepair(BaseModel):
     """What was rewritten, in words, for the provenance."""
 
 
-def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary) -> SqlRepair | None:
-    """The query with the known mistakes rewritten, or None when none applies."""
+def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary, *, pick: int = 0) -> SqlRepair | None:
+    """The query with the known mistakes rewritten, or None when none applies. A column that
+    several joinable tables hold is taken from the ``pick``-th of them (see :func:`repairs`)."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except SqlglotError:
@@ -46,13 +47,27 @@ def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary) -> SqlRepai
     changes: list[str] = []
     for select in list(tree.find_all(exp.Select)):
         changes += _prefixed_columns(select, catalog)
-        changes += _missing_joins(select, catalog)
+        changes += _missing_joins(select, catalog, pick)
         changes += _reorder_joins(select, catalog)
         changes += _measure_columns(select, catalog, glossary)
         changes += _unwindow(select)
     if not changes:
         return None
     return SqlRepair(sql=tree.sql(dialect="duckdb"), changes=list(dict.fromkeys(changes)))
+
+
+MAX_ALTERNATIVES = 3
+
+
+def repairs(sql: str, catalog: SchemaCatalog, glossary: Glossary) -> list[SqlRepair]:
+    """Every distinct repair: one per table a missing column could come from ("territory" of the
+    account or of the rep). The caller keeps a repair only if all of them agree."""
+    out: dict[str, SqlRepair] = {}
+    for pick in range(MAX_ALTERNATIVES):
+        repair = repair_sql(sql, catalog, glossary, pick=pick)
+        if repair is not None:
+            out.setdefault(repair.sql, repair)
+    return list(out.values())
 
 
 def _own(select: exp.Select, node: exp.Expression) -> bool:
@@ -91,31 +106,37 @@ def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     return changes
 
 
-def _missing_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+def _missing_joins(select: exp.Select, catalog: SchemaCatalog, pick: int = 0) -> list[str]:
     tables = _from_tables(select)
     known = {c.lower() for c in _known_columns(select, catalog)}
     aliases = {p.alias.lower() for p in select.expressions if p.alias}
+    # Join conditions name tables as the query does (by alias), so shared key names stay unambiguous.
+    written = {t.name.lower(): t.alias_or_name for t in select.find_all(exp.Table) if _own(select, t)}
     changes = []
     for column in list(select.find_all(exp.Column)):
         name = column.name.lower()
         if not _own(select, column) or column.table or not name or name in known or name in aliases:
             continue
-        owners = [t for t in catalog.tables if t.column(name) is not None]
-        if len(owners) != 1 or owners[0].name.lower() in tables:
-            continue
-        owner = owners[0].name.lower()
-        for join in catalog.joins:
-            ends = [join.left.lower().split(".", 1), join.right.lower().split(".", 1)]
-            mine = next((e for e in ends if e[0] == owner), None)
-            theirs = next((e for e in ends if e[0] in tables and e[0] != owner), None)
-            if mine is None or theirs is None:
+        options = []
+        for info in catalog.tables:
+            if info.column(name) is None or info.name.lower() in tables:
                 continue
-            # Bare column names, as the query writes them, join the table in.
-            select.join(owners[0].name, on=f"{theirs[1]} = {mine[1]}", copy=False)
-            tables.add(owner)
-            known |= {c.name.lower() for c in owners[0].columns}
-            changes.append(f"{name} is a column of {owners[0].name}: joined on {theirs[1]} = {mine[1]}")
-            break
+            for join in catalog.joins:
+                ends = [join.left.split(".", 1), join.right.split(".", 1)]
+                mine = next((e for e in ends if e[0].lower() == info.name.lower()), None)
+                theirs = next((e for e in ends if e[0].lower() in tables and e is not mine), None)
+                if mine is not None and theirs is not None:
+                    options.append((info, theirs, mine))
+                    break
+        if pick >= len(options):
+            continue
+        info, theirs, mine = options[pick]
+        left = f"{written.get(theirs[0].lower(), theirs[0])}.{theirs[1]}"
+        select.join(info.name, on=f"{left} = {info.name}.{mine[1]}", copy=False)
+        tables.add(info.name.lower())
+        written[info.name.lower()] = info.name
+        known |= {c.name.lower() for c in info.columns}
+        changes.append(f"{name} is a column of {info.name}: joined on {left} = {info.name}.{mine[1]}")
     return changes
 
 

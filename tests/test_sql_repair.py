@@ -206,3 +206,86 @@ def test_a_repaired_top_customers_answer_completes(warehouse):
     result = session.run(TOP_CUSTOMERS)
     assert result.stop_reason == StopReason.COMPLETED
     assert result.outcomes["t1"].result.table.rows == rows(warehouse, RIGHT_TOP)
+
+
+def _deals(tmp_path, rep_territories: str) -> Warehouse:
+    import duckdb
+
+    path = tmp_path / "deals.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute("CREATE TABLE accounts (account_id INTEGER, territory VARCHAR)")
+        db.execute("CREATE TABLE sales_reps (rep_id INTEGER, territory VARCHAR)")
+        db.execute(
+            "CREATE TABLE opportunities (id INTEGER, account_id INTEGER, rep_id INTEGER, amount DOUBLE)"
+        )
+        db.execute("INSERT INTO accounts VALUES (1, 'West'), (2, 'East')")
+        db.execute(f"INSERT INTO sales_reps VALUES {rep_territories}")
+        db.execute("INSERT INTO opportunities VALUES (1, 1, 1, 10), (2, 2, 2, 5), (3, 1, 1, 1)")
+    return Warehouse.open(path)
+
+
+@pytest.mark.parametrize(
+    ("reps", "repaired"), [("(1, 'West'), (2, 'East')", True), ("(1, 'East'), (2, 'West')", False)]
+)
+def test_a_column_two_tables_hold_is_joined_only_if_both_agree(tmp_path, reps, repaired):
+    from atomwork.agents.sql_analyst import SqlAnswerError
+
+    broken = "```sql\nSELECT territory, sum(amount) AS value FROM opportunities GROUP BY territory\n```"
+    with _deals(tmp_path, reps) as deals:
+        analyst = SqlAnalyst(deals, ScriptedModel({"sql": [broken] * 9}), max_retries=0)
+        if repaired:
+            answer = analyst.answer("Deal value by territory")
+            assert sorted(answer.table.rows) == [["East", 5.0], ["West", 11.0]]
+            assert "territory is a column of" in answer.candidates[0].repairs[0]
+        else:
+            # The account's and the rep's territory differ: no choice is made for the user.
+            with pytest.raises(SqlAnswerError, match="territory"):
+                analyst.answer("Deal value by territory")
+
+
+def test_named_periods_same_keys_and_the_next_years_first_day(catalog):
+    table = Table(columns=["n"], rows=[[1]])
+    q1 = "How many orders were placed in Q1 1996?"
+    january = "SELECT count(*) AS n FROM orders WHERE o_orderdate BETWEEN '1996-01-01' AND '1996-01-31'"
+    quarter = (
+        "SELECT count(*) AS n FROM orders WHERE o_orderdate >= '1996-01-01' AND o_orderdate < '1996-04-01'"
+    )
+    assert any("Q1 1996" in p for p in check_sql_answer(q1, january, table, catalog))
+    assert not any("Q1 1996" in p for p in check_sql_answer(q1, quarter, table, catalog))
+    # A range's end and a point in time are no periods of their own.
+    ranged = "Orders from January to June 1996"
+    assert not any("June" in p for p in check_sql_answer(ranged, january, table, catalog))
+
+    spanning = (
+        "SELECT count(*) AS n FROM orders WHERE o_orderdate >= '1996-01-01' AND o_orderdate <= '1997-01-01'"
+    )
+    assert any(
+        "after 1996" in p for p in check_sql_answer("How many orders in 1996?", spanning, table, catalog)
+    )
+
+    local = "Revenue in 1994 from suppliers in the same nation as their customers"
+    base = (
+        "SELECT sum(l_extendedprice) AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey JOIN supplier ON l_suppkey = s_suppkey "
+        "JOIN nation ON c_nationkey = n_nationkey "
+        "WHERE o_orderdate >= '1994-01-01' AND o_orderdate < '1995-01-01'"
+    )
+    assert any("same nation" in p for p in check_sql_answer(local, base, table, catalog))
+    assert not any(
+        "same nation" in p
+        for p in check_sql_answer(local, base + " AND s_nationkey = c_nationkey", table, catalog)
+    )
+    via_nation = base.replace(
+        "JOIN nation ON c_nationkey", "JOIN nation ON s_nationkey = n_nationkey AND c_nationkey"
+    )
+    assert not any("same nation" in p for p in check_sql_answer(local, via_nation, table, catalog))
+
+
+def test_results_agree_only_when_rows_pair_the_same_labels_and_figures():
+    from atomwork.agents.sql_analyst import results_agree
+
+    west_first = Table(columns=["territory", "value"], rows=[["West", 11.0], ["East", 5.0]])
+    reordered = Table(columns=["t", "v"], rows=[["East", 5.0], ["West", 11.0]])
+    swapped = Table(columns=["territory", "value"], rows=[["West", 5.0], ["East", 11.0]])
+    assert results_agree(west_first, reordered)
+    assert not results_agree(west_first, swapped)
