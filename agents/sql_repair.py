@@ -79,6 +79,16 @@ def _from_tables(select: exp.Select) -> set[str]:
     return {t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)}
 
 
+def _table_aliases(select: exp.Select) -> dict[str, str]:
+    """The query's own tables: the name it writes for each (alias or name) -> the table's name."""
+    return {t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)}
+
+
+def _output_names(select: exp.Select) -> set[str]:
+    """Aliases of the projections: ``ORDER BY revenue`` may name one; it is no unknown column."""
+    return {p.alias.lower() for p in select.expressions if p.alias}
+
+
 def _known_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     tables = _from_tables(select)
     return [c.name for t in catalog.tables if t.name.lower() in tables for c in t.columns]
@@ -87,11 +97,8 @@ def _known_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
 def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     columns = _known_columns(select, catalog)
     known = {c.lower() for c in columns}
-    aliases = {p.alias.lower() for p in select.expressions if p.alias}
-    # ``r.name`` looks in the table aliased ``r`` only.
-    by_alias = {
-        t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)
-    }
+    aliases = _output_names(select)
+    by_alias = _table_aliases(select)  # ``r.name`` looks in the table aliased ``r`` only
     changes = []
     for column in list(select.find_all(exp.Column)):
         name = column.name.lower()
@@ -109,9 +116,9 @@ def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
 def _missing_joins(select: exp.Select, catalog: SchemaCatalog, pick: int = 0) -> list[str]:
     tables = _from_tables(select)
     known = {c.lower() for c in _known_columns(select, catalog)}
-    aliases = {p.alias.lower() for p in select.expressions if p.alias}
+    aliases = _output_names(select)
     # Join conditions name tables as the query does (by alias), so shared key names stay unambiguous.
-    written = {t.name.lower(): t.alias_or_name for t in select.find_all(exp.Table) if _own(select, t)}
+    written = {table: alias for alias, table in _table_aliases(select).items()}
     changes = []
     for column in list(select.find_all(exp.Column)):
         name = column.name.lower()
@@ -145,9 +152,7 @@ def _reorder_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     joins = list(select.args.get("joins") or [])
     if base is None or len(joins) < 2 or not isinstance(base.this, exp.Table):
         return []
-    by_alias = {
-        t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)
-    }
+    by_alias = _table_aliases(select)
     owner = {c.name.lower(): t.name.lower() for t in catalog.tables for c in t.columns}
 
     def table_of(join: exp.Join) -> str:
