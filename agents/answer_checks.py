@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from atomwork.agents.sql_structure import counted_table_problems, fan_out_problems, unknown_value_problems
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import Glossary
@@ -36,7 +37,12 @@ _COUNT = re.compile(
 _OWN_DEFINITION = re.compile(
     r"\bi\.e\.|\bdefined as\b|\bdivided by\b|\bcomputed as\b|\bcalculated as\b", re.I
 )
-_AVG = re.compile(r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b", re.I)
+# "per order" asks for an average; "per order priority" for a breakdown.
+_AVG = re.compile(
+    r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b"
+    r"(?!\s+(?:priority|status|date|type|size|mode|segment|channel|category|region|nation|key|line))",
+    re.I,
+)
 _SUM = re.compile(r"\btotal\b|\bsum\b|\boverall\b", re.I)
 # "at least the quota" and "at most 5 days" bound a value; they rank nothing.
 _TOP = re.compile(r"\b(?<!\bat )(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
@@ -172,22 +178,26 @@ def check_sql_answer(
     lowered_sql = sql.lower()
     idents = _identifiers(sql)
     literals = _literals(sql)
+    asked_years = sorted(set(question_years(question)) | set(period_years or []))
+    # Filters that select nothing the question asked for, which also explain an empty result:
+    # a year the question never mentions (a copied example), a value the column never holds.
+    allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
+    stray = [
+        f"the query filters on {extra}, which the question does not mention"
+        for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed)
+    ]
+    stray += unknown_value_problems(sql, catalog)
     # The result must exist and carry a value.
     if not table.rows:
-        return ["the query returned no rows"]
+        return ["the query returned no rows", *stray]
     if all(v is None for row in table.rows for v in row):
-        return ["the query returned only empty values"]
+        return ["the query returned only empty values", *stray]
+    problems.extend(stray)
 
     # Every year the question names (or a relative period resolves to) must filter the query.
-    asked_years = sorted(set(question_years(question)) | set(period_years or []))
     for year in asked_years:
         if year not in lowered_sql:
             problems.append(f"the question is about {year} but the query does not filter on it")
-
-    # ...and the query must not filter on a year the question never mentions (a copied example).
-    allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
-    for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed):
-        problems.append(f"the query filters on {extra}, which the question does not mention")
 
     # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
     problems.extend(_partial_year_problems(question, lowered_sql, period_years))
@@ -259,8 +269,10 @@ def check_sql_answer(
                 f"the query does not use {', '.join(missing)}"
             )
 
-    # "How many orders" over orders JOIN lineitem counts line items: a join multiplies rows.
-    problems.extend(_fan_out_problems(question, lowered_sql, catalog))
+    # "How many orders" over orders JOIN lineitem counts line items: a join multiplies rows,
+    # and so does avg(c_acctbal) over customer JOIN orders; "how many customers" counts customers.
+    problems.extend(fan_out_problems(sql, catalog, question))
+    problems.extend(counted_table_problems(question, sql, catalog))
 
     # The aggregation must fit the question's measure.
     if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):
@@ -432,25 +444,6 @@ def asks_part_of_year(question: str) -> bool:
     return _PART_OF_YEAR.search(text) is not None
 
 
-def _fan_out_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
-    counted = re.search(r"\b(?:how many|number of)\s+([a-z]+)(?:\s+([a-z]+))?", question.lower())
-    if (
-        counted is None
-        or not re.search(r"\bjoin\b", lowered_sql)
-        or re.search(r"count\s*\(\s*distinct", lowered_sql)
-        or not re.search(r"\bcount\s*\(\s*(?:\*|1)\s*\)", lowered_sql)
-    ):
-        return []
-    tables = {_stem(t.name.split("_")[-1]) for t in catalog.tables}
-    noun = next((_stem(w) for w in counted.groups() if w and _stem(w) in tables), None)
-    if noun is None:
-        return []
-    return [
-        f"the question counts {noun}s, but count(*) over a join counts joined rows; "
-        f"use count(DISTINCT the {noun} key)"
-    ]
-
-
 _DAY_EQUALS = re.compile(
     r"([a-z_][a-z0-9_.]*)\s*(?<![<>!])=\s*(?:date\s*|cast\s*\(\s*)?'(\d{4}-\d{2}-\d{2})'"
 )
@@ -593,6 +586,11 @@ def _shape_problems(question: str, table: Table) -> list[str]:
         and not (_TOP.search(question) or _BOTTOM.search(question))
     ):
         problems.append("the question asks for a breakdown, but the query returned a single row")
+    if len(table.rows) > 1 and asks_one_figure(question):
+        problems.append(
+            f"the question asks for one figure, but the query returned {len(table.rows)} rows; "
+            "aggregate them (sum, count or avg) into one"
+        )
     joint = joint_breakdown(question)
     if joint is not None:
         missing = [d for d in joint[1] if not _has_dimension(table, d)]
@@ -602,6 +600,27 @@ def _shape_problems(question: str, table: Table) -> list[str]:
                 f"{' or '.join(missing)} column"
             )
     return problems
+
+
+_ONE_FIGURE = re.compile(
+    r"^\s*(?:how many|how much|what (?:is|was|were|are) (?:the |our )?(?:total|overall|average|mean|"
+    r"number|sum|share|percentage|count|amount|quantity|value)|what (?:total|quantity|percentage|share|"
+    r"fraction|proportion|amount|number))\b",
+    re.I,
+)
+_SEVERAL = re.compile(
+    r"\b(?:each|every|per|which|list|top|rank\w*|breakdown|split|and|or|versus|vs|compared?)\b", re.I
+)
+
+
+def asks_one_figure(question: str) -> bool:
+    """ "How many ...", "What was the total ...", with no breakdown, list or ranking asked for."""
+    return bool(
+        _ONE_FIGURE.search(question)
+        and not _SEVERAL.search(question)
+        and not _GROUPED.search(question)
+        and not breakdowns(question)
+    )
 
 
 _PERIOD_VALUE = {

@@ -8,6 +8,7 @@ tables. Either way the answer ends with the tasks its figures came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -29,10 +30,15 @@ def _label(column: str) -> str:
     return column.replace("_", " ").strip()
 
 
-def _cell(value: object) -> str:
-    return (
-        format_number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
-    )
+_YEAR_COLUMN = re.compile(r"(?:^|_)(?:year|yr)(?:_|$)", re.I)
+
+
+def _cell(value: object, column: str = "") -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if _YEAR_COLUMN.search(column) and float(value).is_integer() and 1000 <= value <= 2999:
+        return str(int(value))  # a year is a label: "1,996" would read as a count
+    return format_number(value)
 
 
 def table_text(table: Table, *, max_rows: int = MAX_ANSWER_ROWS) -> str:
@@ -42,11 +48,14 @@ def table_text(table: Table, *, max_rows: int = MAX_ANSWER_ROWS) -> str:
     if len(table.rows) == 1:
         row = table.rows[0]
         if len(row) == 1:
-            return f"{_label(table.columns[0])}: **{_cell(row[0])}**"
-        return "; ".join(f"{_label(c)}: **{_cell(v)}**" for c, v in zip(table.columns, row, strict=True))
+            return f"{_label(table.columns[0])}: **{_cell(row[0], table.columns[0])}**"
+        return "; ".join(f"{_label(c)}: **{_cell(v, c)}**" for c, v in zip(table.columns, row, strict=True))
     head = "| " + " | ".join(_label(c) for c in table.columns) + " |"
     sep = "|" + "---|" * len(table.columns)
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows[:max_rows]]
+    body = [
+        "| " + " | ".join(_cell(v, c) for c, v in zip(table.columns, row, strict=True)) + " |"
+        for row in table.rows[:max_rows]
+    ]
     more = (
         [f"({len(table.rows) - max_rows} more rows in the result table)"]
         if len(table.rows) > max_rows

@@ -22,6 +22,7 @@ from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_hints import question_notes
 from atomwork.agents.sql_repair import repairs
+from atomwork.agents.sql_structure import count_to_sum_repair, dangling_join_repair, value_case_repair
 from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
@@ -260,7 +261,7 @@ class SqlAnalyst:
         """Run the candidate's SQL; return feedback for the model, or None when it looks right."""
         candidate.table, candidate.error, candidate.problems, candidate.repairs = None, None, [], []
         try:
-            sql = self._runnable(candidate)
+            sql = self._runnable(candidate, question)
             result = self.warehouse.run_query(sql, DEFAULT_ROW_LIMIT)
         except PermissionDenied:
             raise  # the user may not read what the question needs: another query will not change that
@@ -276,7 +277,22 @@ class SqlAnalyst:
             return f"The query ran, but it may not answer the question:\n{listed}\nWrite a corrected query."
         return None
 
-    def _runnable(self, candidate: SqlCandidate) -> str:
+    def _runnable(self, candidate: SqlCandidate, question: str) -> str:
+        """The candidate's SQL once it passes EXPLAIN, with text values spelled as the data spells
+        them ('GERMANY' for 'Germany') and without joins that only repeat the rows it sums."""
+        sql = self._bound(candidate)
+        for repair in (
+            lambda q: value_case_repair(q, self.catalog),
+            lambda q: dangling_join_repair(question, q, self.catalog),
+            lambda q: count_to_sum_repair(question, q, self.catalog),
+        ):
+            repaired = repair(sql)
+            if repaired is not None and (fixed := self._explained_or_none(repaired[0])) is not None:
+                sql = candidate.sql = fixed
+                candidate.repairs = [*candidate.repairs, *repaired[1]]
+        return sql
+
+    def _bound(self, candidate: SqlCandidate) -> str:
         """The candidate's SQL once it passes EXPLAIN, repaired if only a known mistake stopped it.
         Where a repair had to choose (a column two tables hold), every choice must give the same
         figures, or the model's own error stands."""

@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlglot
 from pydantic import BaseModel
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
+from atomwork.agents.sql_structure import own, parse, render, table_aliases
 from atomwork.tools.glossary import Glossary
 from atomwork.tools.schema import SchemaCatalog
 
@@ -38,10 +38,7 @@ class SqlRepair(BaseModel):
 def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary, *, pick: int = 0) -> SqlRepair | None:
     """The query with the known mistakes rewritten, or None when none applies. A column that
     several joinable tables hold is taken from the ``pick``-th of them (see :func:`repairs`)."""
-    try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except SqlglotError:
-        return None
+    tree = parse(sql)
     if tree is None:
         return None
     changes: list[str] = []
@@ -53,7 +50,7 @@ def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary, *, pick: in
         changes += _unwindow(select)
     if not changes:
         return None
-    return SqlRepair(sql=tree.sql(dialect="duckdb"), changes=list(dict.fromkeys(changes)))
+    return SqlRepair(sql=render(tree), changes=list(dict.fromkeys(changes)))
 
 
 MAX_ALTERNATIVES = 3
@@ -70,18 +67,8 @@ def repairs(sql: str, catalog: SchemaCatalog, glossary: Glossary) -> list[SqlRep
     return list(out.values())
 
 
-def _own(select: exp.Select, node: exp.Expression) -> bool:
-    """Whether ``node`` belongs to ``select`` itself, not to a subquery inside it."""
-    return node.find_ancestor(exp.Select) is select
-
-
 def _from_tables(select: exp.Select) -> set[str]:
-    return {t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)}
-
-
-def _table_aliases(select: exp.Select) -> dict[str, str]:
-    """The query's own tables: the name it writes for each (alias or name) -> the table's name."""
-    return {t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if _own(select, t)}
+    return {t.name.lower() for t in select.find_all(exp.Table) if own(select, t)}
 
 
 def _output_names(select: exp.Select) -> set[str]:
@@ -98,11 +85,11 @@ def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     columns = _known_columns(select, catalog)
     known = {c.lower() for c in columns}
     aliases = _output_names(select)
-    by_alias = _table_aliases(select)  # ``r.name`` looks in the table aliased ``r`` only
+    by_alias = table_aliases(select)  # ``r.name`` looks in the table aliased ``r`` only
     changes = []
     for column in list(select.find_all(exp.Column)):
         name = column.name.lower()
-        if not _own(select, column) or not name or name in known or name in aliases:
+        if not own(select, column) or not name or name in known or name in aliases:
             continue
         table = catalog.table(by_alias.get(column.table.lower(), "")) if column.table else None
         pool = [c.name for c in table.columns] if table is not None else columns
@@ -118,11 +105,11 @@ def _missing_joins(select: exp.Select, catalog: SchemaCatalog, pick: int = 0) ->
     known = {c.lower() for c in _known_columns(select, catalog)}
     aliases = _output_names(select)
     # Join conditions name tables as the query does (by alias), so shared key names stay unambiguous.
-    written = {table: alias for alias, table in _table_aliases(select).items()}
+    written = {table: alias for alias, table in table_aliases(select).items()}
     changes = []
     for column in list(select.find_all(exp.Column)):
         name = column.name.lower()
-        if not _own(select, column) or column.table or not name or name in known or name in aliases:
+        if not own(select, column) or column.table or not name or name in known or name in aliases:
             continue
         options = []
         for info in catalog.tables:
@@ -152,7 +139,7 @@ def _reorder_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     joins = list(select.args.get("joins") or [])
     if base is None or len(joins) < 2 or not isinstance(base.this, exp.Table):
         return []
-    by_alias = _table_aliases(select)
+    by_alias = table_aliases(select)
     owner = {c.name.lower(): t.name.lower() for t in catalog.tables for c in t.columns}
 
     def table_of(join: exp.Join) -> str:
@@ -193,7 +180,7 @@ def _unwindow(select: exp.Select) -> list[str]:
     changes = []
     for window in list(select.find_all(exp.Window)):
         bare = not window.args.get("partition_by") and not window.args.get("order")
-        if _own(select, window) and isinstance(window.this, exp.AggFunc) and (grouped or bare):
+        if own(select, window) and isinstance(window.this, exp.AggFunc) and (grouped or bare):
             changes.append(f"{window.this.sql(dialect='duckdb')} is an aggregate, not a window function")
             window.replace(window.this.copy())
     return changes

@@ -158,6 +158,7 @@ DIMENSIONS = (
 )  # fmt: skip
 
 
+_MEASURE_START = frozenset({"total", "sum", "average", "avg", "mean", "number", "count", "share"})
 _LIST_START = re.compile(r"\b(?:by|per|each|every|unusual|which)\s+")
 _ITEM_STOP = frozenset(
     {
@@ -225,11 +226,19 @@ def asks_breakdown(text: str, dimension: str) -> bool:
     text = text.lower()
     for match in _LIST_START.finditer(text):
         for item in _listed_items(text, match.end()):
+            if item[0] in _MEASURE_START:
+                continue  # "nations by total supplier balance" ranks by a measure
             heads = [w for w in item if w.rstrip("s") in DIMENSIONS or w in DIMENSIONS]
             if heads and heads[-1] in (dimension, dimension + "s"):
                 return True
-    # "monthly ticket volumes", "quarterly revenue", "regions by revenue"
-    return bool(re.search(rf"\b{dimension}ly\b|\b{dimension}s?\s+(?:by|per)\b", text))
+    # "monthly ticket volumes", "quarterly revenue", "regions by revenue" (but "customers per
+    # region" is by region only)
+    if re.search(rf"\b{dimension}ly\b", text):
+        return True
+    for match in re.finditer(rf"\b{dimension}s?\s+(?:by|per)\s+(?:the\s+)?([a-z]+)", text):
+        if match.group(1).rstrip("s") not in DIMENSIONS and match.group(1) not in DIMENSIONS:
+            return True
+    return False
 
 
 def breakdowns(text: str) -> list[str]:

@@ -62,11 +62,15 @@ class RunStream:
         queue: asyncio.Queue[Event | _End] = asyncio.Queue()
         future: asyncio.Future[RunResult] = loop.create_future()
 
+        # The worker holds only these, never the stream: breaking out of ``async for`` must drop
+        # the last reference at once, so that ``__del__`` stops the run before it starts more.
+        run, cancel, done = self._run, self._cancel, self._done
+
         def deliver(callback: Callable[[], None]) -> None:
             try:
                 loop.call_soon_threadsafe(callback)
             except RuntimeError:  # the loop closed while the run went on: nobody is listening
-                self._cancel.set()
+                cancel.set()
 
         def settle(result: RunResult | None, error: BaseException | None) -> None:
             if future.done():
@@ -80,11 +84,11 @@ class RunStream:
             result: RunResult | None = None
             error: BaseException | None = None
             try:
-                result = self._run(lambda event: deliver(lambda: queue.put_nowait(event)), self._cancel)
+                result = run(lambda event: deliver(lambda: queue.put_nowait(event)), cancel)
             except BaseException as exc:  # handed to the awaiting side, raised there
                 error = exc
             finally:
-                self._done.set()
+                done.set()
                 deliver(lambda: settle(result, error))
                 deliver(lambda: queue.put_nowait(_End()))
 

@@ -328,4 +328,273 @@ CASES: list[EvalCase] = [
         "GROUP BY c_name ORDER BY lost_revenue DESC LIMIT 3",
         BY_ORDER_DATE + "; TPC-H Q10: returned = l_returnflag 'R'",
     ),
+    # ---- plain questions added to measure how well tuning on the cases above generalises
+    _case(
+        "tpch-23",
+        F,
+        "operations",
+        NUMBER,
+        "How many suppliers are based in Germany?",
+        "SELECT count(*) AS suppliers FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "WHERE n_name = 'GERMANY'",
+    ),
+    _case(
+        "tpch-24",
+        F,
+        "sales",
+        NUMBER,
+        "What is the total value of all open orders (order status O)?",
+        "SELECT sum(o_totalprice) AS open_order_value FROM orders WHERE o_orderstatus = 'O'",
+        "order value = o_totalprice",
+    ),
+    _case(
+        "tpch-25",
+        F,
+        "finance",
+        NUMBER,
+        "What was the average discount on line items shipped in 1994?",
+        "SELECT avg(l_discount) AS avg_discount FROM lineitem "
+        "WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'",
+        "periods by l_shipdate",
+    ),
+    _case(
+        "tpch-26",
+        F,
+        "operations",
+        NUMBER,
+        "What quantity of items was shipped by AIR in 1996?",
+        "SELECT sum(l_quantity) AS quantity FROM lineitem WHERE l_shipmode = 'AIR' "
+        "AND l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01'",
+        "periods by l_shipdate",
+    ),
+    _case(
+        "tpch-27",
+        F,
+        "sales",
+        ENTITY,
+        "Which nation has the most customers?",
+        "SELECT n_name AS nation, count(*) AS customers FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey GROUP BY n_name ORDER BY customers DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-28",
+        F,
+        "sales",
+        NUMBER,
+        "How many customers have never placed an order?",
+        "SELECT count(*) AS customers FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders)",
+    ),
+    _case(
+        "tpch-29",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average retail price of Brand#23 parts?",
+        "SELECT avg(p_retailprice) AS avg_retail_price FROM part WHERE p_brand = 'Brand#23'",
+    ),
+    _case(
+        "tpch-30",
+        F,
+        "sales",
+        NUMBER,
+        "What revenue did customers in the FURNITURE segment bring in 1996?",
+        f"SELECT {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = 'FURNITURE' "
+        "AND o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-31",
+        F,
+        "operations",
+        NUMBER,
+        "How many line items shipped in 1997 were received after their commit date?",
+        "SELECT count(*) AS late_line_items FROM lineitem WHERE l_receiptdate > l_commitdate "
+        "AND l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'",
+        LATE_NOTE,
+    ),
+    _case(
+        "tpch-32",
+        F,
+        "sales",
+        NUMBER,
+        "On average, how many line items does an order have?",
+        "SELECT (SELECT count(*) FROM lineitem) / (SELECT count(*) FROM orders) AS line_items_per_order",
+    ),
+    _case(
+        "tpch-33",
+        G,
+        "sales",
+        ROWS,
+        "How many orders were placed in each year?",
+        # Labels are text: a year is the row's name, not a figure to check.
+        "SELECT CAST(year(o_orderdate) AS VARCHAR) AS year, count(*) AS orders FROM orders "
+        "GROUP BY year ORDER BY year",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-34",
+        G,
+        "finance",
+        ROWS,
+        "Average customer account balance per nation in EUROPE",
+        "SELECT n_name AS nation, avg(c_acctbal) AS avg_account_balance FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE r_name = 'EUROPE' GROUP BY n_name ORDER BY n_name",
+    ),
+    _case(
+        "tpch-35",
+        G,
+        "sales",
+        ROWS,
+        "Monthly revenue in 1995",
+        f"SELECT strftime(o_orderdate, '%Y-%m') AS month, {REVENUE} AS revenue "
+        "FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY month ORDER BY month",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-36",
+        G,
+        "operations",
+        ROWS,
+        "How many suppliers does each region have?",
+        "SELECT r_name AS region, count(*) AS suppliers FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY r_name",
+    ),
+    _case(
+        "tpch-37",
+        G,
+        "sales",
+        ROWS,
+        "Number of orders per order priority in 1995",
+        "SELECT o_orderpriority AS priority, count(*) AS orders FROM orders "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY o_orderpriority ORDER BY o_orderpriority",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-38",
+        G,
+        "finance",
+        ROWS,
+        "Top 3 nations by total supplier account balance",
+        "SELECT n_name AS nation, sum(s_acctbal) AS total_account_balance FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey GROUP BY n_name "
+        "ORDER BY total_account_balance DESC LIMIT 3",
+    ),
+    _case(
+        "tpch-39",
+        F,
+        "operations",
+        NUMBER,
+        "How many parts have a size greater than 40?",
+        "SELECT count(*) AS parts FROM part WHERE p_size > 40",
+    ),
+    _case(
+        "tpch-40",
+        F,
+        "finance",
+        ENTITY,
+        "Which supplier has the highest account balance?",
+        "SELECT s_name AS supplier, s_acctbal AS account_balance FROM supplier "
+        "ORDER BY s_acctbal DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-41",
+        F,
+        "sales",
+        NUMBER,
+        "How many different customers placed orders in 1995?",
+        "SELECT count(DISTINCT o_custkey) AS customers FROM orders "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-42",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average supply cost across all part suppliers?",
+        "SELECT avg(ps_supplycost) AS avg_supply_cost FROM partsupp",
+    ),
+    _case(
+        "tpch-43",
+        F,
+        "sales",
+        NUMBER,
+        "How many urgent orders (priority 1-URGENT) were placed in 1997?",
+        "SELECT count(*) AS orders FROM orders WHERE o_orderpriority = '1-URGENT' "
+        "AND o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01'",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-44",
+        F,
+        "sales",
+        NUMBER,
+        "What is the largest order total price on record?",
+        "SELECT max(o_totalprice) AS largest_order FROM orders",
+    ),
+    _case(
+        "tpch-45",
+        F,
+        "operations",
+        ENTITY,
+        "Which region has the most suppliers?",
+        "SELECT r_name AS region, count(*) AS suppliers FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY suppliers DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-46",
+        F,
+        "finance",
+        NUMBER,
+        "How many line items had a discount of more than 5%?",
+        "SELECT count(*) AS line_items FROM lineitem WHERE l_discount > 0.05",
+    ),
+    _case(
+        "tpch-47",
+        F,
+        "sales",
+        NUMBER,
+        "What percentage of the orders placed in 1996 were urgent (1-URGENT)?",
+        "SELECT 100 * avg(CASE WHEN o_orderpriority = '1-URGENT' THEN 1 ELSE 0 END) AS urgent_pct "
+        "FROM orders WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-48",
+        G,
+        "operations",
+        ROWS,
+        "Average quantity per line item for each ship mode",
+        "SELECT l_shipmode AS ship_mode, avg(l_quantity) AS avg_quantity FROM lineitem "
+        "GROUP BY l_shipmode ORDER BY l_shipmode",
+    ),
+    _case(
+        "tpch-49",
+        G,
+        "sales",
+        ROWS,
+        "Total revenue by market segment in 1997",
+        f"SELECT c_mktsegment AS segment, {REVENUE} AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01' "
+        "GROUP BY c_mktsegment ORDER BY c_mktsegment",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-50",
+        G,
+        "sales",
+        ROWS,
+        "Number of customers per region",
+        "SELECT r_name AS region, count(*) AS customers FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY r_name",
+    ),
 ]

@@ -47,8 +47,11 @@ def _is_label(value: Any) -> bool:
 
 
 def _render(value: Any) -> str:
-    """How a careful analyst would write a figure: counts exactly, other values to two decimals."""
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    """How a careful analyst would write a figure: counts exactly, other values to two decimals,
+    fractions to four significant digits."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
 
 
 def _perfect_answer(table: Table) -> str:

@@ -1,0 +1,394 @@
+"""Checks that read a query's parse tree against the schema, for mistakes that run without error
+and return plausible figures:
+
+- a text value written in another case than the data's ("'Germany'" where the column holds
+  'GERMANY'): unambiguous, so it is rewritten (:func:`value_case_repair`); a value the column
+  never holds is a problem (:func:`unknown_value_problems`);
+- a measure of a table summed or averaged over a join with a table that refers to it
+  (``avg(c_acctbal) FROM orders JOIN customer``): every customer counts once per order
+  (:func:`fan_out_problems`);
+  Where the repeating table is joined only to be joined (none of its columns used elsewhere, and
+  the question does not name it), the join is dropped (:func:`dangling_join_repair`);
+- "how many customers" counted over rows of another table (:func:`counted_table_problems`);
+- "how many conversions" written ``count(conversions)`` over a numeric column: the rows that have
+  one, not their sum (:func:`count_to_sum_repair`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from atomwork.tools.schema import SchemaCatalog
+
+__all__ = [
+    "count_to_sum_repair",
+    "counted_table",
+    "counted_table_problems",
+    "dangling_join_repair",
+    "fan_out_problems",
+    "own",
+    "parse",
+    "render",
+    "table_aliases",
+    "unknown_value_problems",
+    "value_case_repair",
+]
+
+
+def parse(sql: str) -> exp.Expr | None:
+    try:
+        return sqlglot.parse_one(sql, read="duckdb")
+    except SqlglotError:
+        return None
+
+
+_CAST_DATE = re.compile(r"CAST\('(\d{4}-\d{2}-\d{2})' AS DATE\)")
+
+
+def render(tree: exp.Expr) -> str:
+    """DuckDB SQL of a rewritten tree, its date literals written back as ``DATE '...'`` (sqlglot
+    writes casts), the form the answer checks read."""
+    return _CAST_DATE.sub(r"DATE '\1'", tree.sql(dialect="duckdb"))
+
+
+def own(select: exp.Select, node: exp.Expr) -> bool:
+    """Whether ``node`` belongs to ``select`` itself, not to a subquery inside it."""
+    return node.find_ancestor(exp.Select) is select
+
+
+def table_aliases(select: exp.Select) -> dict[str, str]:
+    """The query's own tables: the name it writes for each (alias or name) -> the table's name."""
+    return {t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if own(select, t)}
+
+
+def _column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> str | None:
+    """The catalog table ``column`` reads in ``select``: by its qualifier, or the one table of
+    the select that has a column of that name."""
+    aliases = table_aliases(select)
+    name = column.name.lower()
+    if column.table:
+        table = aliases.get(column.table.lower())
+        info = catalog.table(table) if table else None
+        return info.name if info is not None and info.column(name) is not None else None
+    owners = [
+        info.name
+        for t in set(aliases.values())
+        if (info := catalog.table(t)) and info.column(name) is not None
+    ]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _value_comparisons(
+    tree: exp.Expr, catalog: SchemaCatalog
+) -> Iterator[tuple[exp.Literal, str, list[str]]]:
+    """(literal node, ``table.column``, the column's known values) for every ``column = 'text'``,
+    ``<>`` and ``IN ('a', 'b')`` on a categorical column."""
+    for select in tree.find_all(exp.Select):
+        for node in select.find_all(exp.EQ, exp.NEQ, exp.In):
+            if not own(select, node):
+                continue
+            column = node.this if isinstance(node.this, exp.Column) else node.expression
+            if not isinstance(column, exp.Column):
+                continue  # lower(col) = 'x' and the like already handle case
+            literals = (
+                node.expressions if isinstance(node, exp.In) else [n for n in (node.this, node.expression)]
+            )
+            table = _column_table(select, column, catalog)
+            info = catalog.table(table) if table else None
+            col = info.column(column.name) if info is not None else None
+            if info is None or col is None or not col.values:
+                continue
+            for literal in literals:
+                if isinstance(literal, exp.Literal) and literal.is_string:
+                    yield literal, f"{info.name}.{col.name}", col.values
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"[\s_-]+", " ", text.strip().lower())
+
+
+def value_case_repair(sql: str, catalog: SchemaCatalog) -> tuple[str, list[str]] | None:
+    """The query with every text value the data holds in another spelling ("'Germany'",
+    "'REG_AIR'") rewritten as the data writes it ('GERMANY', 'REG AIR'), and the changes;
+    None when nothing needed it. Only a value with exactly one such match is rewritten."""
+    tree = parse(sql)
+    if tree is None:
+        return None
+    changes = []
+    for literal, column, values in _value_comparisons(tree, catalog):
+        written = literal.this
+        if written in values:
+            continue
+        matches = [v for v in values if _folded(v) == _folded(written)]
+        if len(matches) == 1:
+            literal.set("this", matches[0])
+            changes.append(f"'{written}' is written '{matches[0]}' in {column}")
+    if not changes:
+        return None
+    return render(tree), list(dict.fromkeys(changes))
+
+
+def unknown_value_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
+    """Text values compared with a categorical column that holds no such value."""
+    tree = parse(sql)
+    if tree is None:
+        return []
+    problems = []
+    for literal, column, values in _value_comparisons(tree, catalog):
+        if literal.this not in values:
+            shown = ", ".join(f"'{v}'" for v in values[:12]) + (", ..." if len(values) > 12 else "")
+            problems.append(f"{column} never holds '{literal.this}'; its values are {shown}")
+    return list(dict.fromkeys(problems))
+
+
+def _referrers(catalog: SchemaCatalog) -> dict[str, set[str]]:
+    """table -> the tables whose keys point at it (their rows repeat its rows in a join)."""
+    out: dict[str, set[str]] = {}
+    for join in catalog.joins:
+        many, one = join.left.split(".", 1)[0].lower(), join.right.split(".", 1)[0].lower()
+        if many != one:
+            out.setdefault(one, set()).add(many)
+    return out
+
+
+_SUMMED = (exp.Sum, exp.Avg, exp.Count)
+
+
+def _summed_tables(
+    select: exp.Select, catalog: SchemaCatalog, counted: str | None
+) -> list[tuple[exp.Expr, str]]:
+    """(aggregate, table) for each sum, average or count of one table's rows in ``select`` (not
+    DISTINCT, not a window): its column's table, or for ``count(*)`` the table the question
+    counts (``counted``), when the select reads it."""
+    out: list[tuple[exp.Expr, str]] = []
+    joined = set(table_aliases(select).values())
+    for agg in select.find_all(*_SUMMED):
+        if not own(select, agg) or agg.find_ancestor(exp.Window) or agg.find(exp.Distinct):
+            continue
+        columns = list(agg.find_all(exp.Column))
+        if not columns:
+            if isinstance(agg, exp.Count) and counted is not None and counted.lower() in joined:
+                out.append((agg, counted))
+            continue
+        owners = {_column_table(select, c, catalog) for c in columns}
+        if len(owners) == 1 and None not in owners:
+            out.append((agg, next(iter(owners))))  # type: ignore[arg-type]
+        # a figure of several tables' columns is a per-row figure of the join
+    return out
+
+
+def _repeating(table: str, joined: set[str], referrers: dict[str, set[str]]) -> set[str]:
+    """The joined tables that point at ``table``, directly or through other joined tables:
+    each repeats its rows."""
+    repeating: set[str] = set()
+    frontier = {table.lower()}
+    while frontier:
+        step = {m for t in frontier for m in referrers.get(t, set()) if m in joined} - repeating
+        repeating |= step
+        frontier = step
+    repeating.discard(table.lower())
+    return repeating
+
+
+def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> list[str]:
+    """Sums, averages and counts of one table's rows over a join that repeats them."""
+    tree = parse(sql)
+    if tree is None:
+        return []
+    referrers = _referrers(catalog)
+    counted = counted_table(question, catalog)
+    problems = []
+    for select in tree.find_all(exp.Select):
+        joined = set(table_aliases(select).values())
+        for agg, table in _summed_tables(select, catalog, counted[1] if counted else None):
+            repeating = _repeating(table, joined, referrers)
+            if not repeating:
+                continue
+            other = sorted(repeating)[0]
+            if isinstance(agg, exp.Count) and not agg.find(exp.Column):
+                fix = f"count(DISTINCT the {table} key)"
+            else:
+                fix = f"aggregate {table} alone (filter with IN or EXISTS) or use DISTINCT"
+            problems.append(
+                f"{agg.sql(dialect='duckdb')} adds up {table} rows, but the join with {other} repeats "
+                f"each {table} row once per {other} row; {fix}"
+            )
+    return list(dict.fromkeys(problems))
+
+
+def _key_equality(on: exp.Expr | None) -> bool:
+    return (
+        isinstance(on, exp.EQ) and isinstance(on.this, exp.Column) and isinstance(on.expression, exp.Column)
+    )
+
+
+def _reads(select: exp.Select, column: exp.Column, alias: str, table: str, catalog: SchemaCatalog) -> bool:
+    """Whether ``column`` (anywhere under ``select``) reads the table written ``alias``."""
+    if column.table:
+        return column.table.lower() == alias
+    return own(select, column) and _column_table(select, column, catalog) == table
+
+
+def _drop_dangling(
+    select: exp.Select, catalog: SchemaCatalog, question_words: set[str], counted: str | None
+) -> str | None:
+    source = select.args.get("from_") or select.args.get("from")
+    joins: list[exp.Join] = list(select.args.get("joins") or [])
+    if source is None or not joins or not isinstance(source.this, exp.Table):
+        return None
+    if any(not isinstance(j.this, exp.Table) or j.side or j.kind not in ("", "INNER") for j in joins):
+        return None
+    aggregated = {table.lower() for _, table in _summed_tables(select, catalog, counted)}
+    referrers = _referrers(catalog)
+    entries: list[exp.Table] = [source.this, *(j.this for j in joins)]
+    for entry in entries:
+        name = entry.name.lower()
+        repeated = sorted(t for t in aggregated if name in referrers.get(t, set()))
+        if not repeated or _stem(name.split("_")[-1]) in question_words:
+            continue
+        alias = entry.alias_or_name.lower()
+        uses = [
+            c
+            for c in select.find_all(exp.Column)
+            if (
+                c.table.lower() == alias
+                if c.table
+                else own(select, c) and _column_table(select, c, catalog) == entry.name
+            )
+        ]
+        linking = {id(j) for j in joins for c in uses if c.find_ancestor(exp.Join) is j}
+        if len(linking) != 1 or any(c.find_ancestor(exp.Join) is None for c in uses):
+            continue  # its columns are read beyond one join condition: it is part of the question
+        link = next(j for j in joins if id(j) in linking)
+        if not _key_equality(link.args.get("on")):
+            continue
+        if entry is source.this:
+            if link.this is entry:
+                continue
+            source.set("this", link.this)  # the table it was joined to takes its place
+            joins.remove(link)
+        elif link.this is entry:
+            joins.remove(link)
+        else:
+            continue
+        select.set("joins", joins)
+        return (
+            f"{name} was joined only to repeat each {repeated[0]} row once per {name} row: that join "
+            "was dropped"
+        )
+    return None
+
+
+def dangling_join_repair(question: str, sql: str, catalog: SchemaCatalog) -> tuple[str, list[str]] | None:
+    """The query without joins that only repeat the rows it sums ("avg(c_acctbal) FROM orders
+    JOIN customer" where nothing of orders is used and the question does not mention orders)."""
+    tree = parse(sql)
+    if tree is None:
+        return None
+    words = {_stem(w) for w in re.findall(r"[a-z]+", question.lower())}
+    counted = counted_table(question, catalog)
+    target = counted[1] if counted else None
+    changes = [
+        c
+        for select in list(tree.find_all(exp.Select))
+        if (c := _drop_dangling(select, catalog, words, target))
+    ]
+    if not changes:
+        return None
+    return render(tree), changes
+
+
+_COUNTED = re.compile(
+    r"\b(?:how many|number of|count of|most|fewest|least|more|fewer)\s+"
+    r"(?:distinct\s+|different\s+|unique\s+)?([a-z]+)",
+    re.I,
+)
+
+
+def counted_table(question: str, catalog: SchemaCatalog) -> tuple[str, str] | None:
+    """(the word, the table) when the question counts a table's rows: "how many customers",
+    "the most suppliers"."""
+    for match in _COUNTED.finditer(question):
+        noun = _stem(match.group(1))
+        for info in catalog.tables:
+            if _stem(info.name.split(".")[-1].split("_")[-1]) == noun:
+                return match.group(1), info.name
+    return None
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many customers" must count customer rows, or distinct keys of customers."""
+    counted = counted_table(question, catalog)
+    tree = parse(sql)
+    if counted is None or tree is None or not isinstance(tree, exp.Select):
+        return []
+    word, target = counted
+    refers = {
+        j.left.split(".", 1)[1].lower()
+        for j in catalog.joins
+        if j.right.split(".", 1)[0].lower() == target.lower()
+    }
+    source = tree.args.get("from_") or tree.args.get("from")
+    if source is None or not isinstance(source.this, exp.Table):
+        return []  # counted over a subquery: its rows are not a table's
+    tables = set(table_aliases(tree).values())
+    if any(catalog.table(t) is None for t in tables):
+        return []  # ... nor are a CTE's
+    for count in tree.find_all(exp.Count):
+        if not own(tree, count):
+            continue
+        if count.find(exp.Distinct):
+            names = {c.name.lower() for c in count.find_all(exp.Column)}
+            info = catalog.table(target)
+            own_columns = {c.name.lower() for c in info.columns} if info is not None else set()
+            if names & (refers | own_columns):
+                return []
+        elif target.lower() in tables:
+            return []
+    if not any(own(tree, c) for c in tree.find_all(exp.Count)):
+        return []
+    return [f"the question counts {word}, but the query counts no {target} rows or keys"]
+
+
+def _amount_column(select: exp.Select, column: exp.Column, word: str, catalog: SchemaCatalog) -> bool:
+    """Whether ``column`` is a numeric measure named for ``word`` ("conversions", "units")."""
+    table = _column_table(select, column, catalog)
+    info = catalog.table(table) if table else None
+    col = info.column(column.name) if info is not None else None
+    if col is None or not col.numeric or re.search(r"(?:key|_id|^id)$", col.name, re.I):
+        return False
+    bare = re.sub(r"^[a-z]{1,2}_", "", col.name.lower())
+    return _stem(bare.split("_")[-1]) == _stem(word)
+
+
+def count_to_sum_repair(question: str, sql: str, catalog: SchemaCatalog) -> tuple[str, list[str]] | None:
+    """ "How many conversions" over a numeric ``conversions`` column adds it up: ``count(conversions)``
+    (the number of rows that have one) becomes ``sum(conversions)``."""
+    words = [m.group(1) for m in _COUNTED.finditer(question)]
+    tree = parse(sql)
+    if not words or tree is None:
+        return None
+    changes = []
+    for select in list(tree.find_all(exp.Select)):
+        for count in list(select.find_all(exp.Count)):
+            column = count.this
+            if not own(select, count) or not isinstance(column, exp.Column):
+                continue  # count(*), count(DISTINCT ...): rows or things, not amounts
+            if any(_amount_column(select, column, w, catalog) for w in words):
+                count.replace(exp.Sum(this=column.copy()))
+                changes.append(f"'how many {column.name}' adds up {column.name}: count became sum")
+    if not changes:
+        return None
+    return render(tree), changes

@@ -1,0 +1,198 @@
+"""Checks and repairs that read a query's tree: values spelled as the data spells them, joins that
+repeat the rows being summed, counts of the wrong table, one figure asked and many rows given."""
+
+from __future__ import annotations
+
+import pytest
+
+from atomwork.agents.answer_checks import asks_one_figure, check_sql_answer
+from atomwork.agents.answerer import table_text
+from atomwork.agents.sql_analyst import SqlAnalyst
+from atomwork.agents.sql_structure import (
+    count_to_sum_repair,
+    counted_table_problems,
+    dangling_join_repair,
+    fan_out_problems,
+    unknown_value_problems,
+    value_case_repair,
+)
+from atomwork.models import ScriptedModel
+from atomwork.tools.base import Table
+from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.warehouse import Warehouse
+
+GERMANY = (
+    "SELECT count(*) AS suppliers FROM supplier "
+    "WHERE s_nationkey = (SELECT n_nationkey FROM nation WHERE n_name = '{}')"
+)
+AVG_BALANCE = (
+    "SELECT n_name AS nation, avg(c_acctbal) AS balance FROM {} "
+    "JOIN nation ON c_nationkey = n_nationkey GROUP BY n_name ORDER BY n_name"
+)
+
+
+@pytest.fixture(scope="module")
+def catalog(warehouse: Warehouse) -> SchemaCatalog:
+    return SchemaCatalog.read(warehouse)
+
+
+def rows(warehouse: Warehouse, sql: str) -> list[list[object]]:
+    return warehouse.run_query(warehouse.validate(sql), 50).table.rows
+
+
+def test_a_value_in_another_case_is_written_as_the_data_writes_it(warehouse, catalog):
+    fixed = value_case_repair(GERMANY.format("Germany"), catalog)
+    assert fixed is not None
+    assert fixed[1] == ["'Germany' is written 'GERMANY' in nation.n_name"]
+    assert rows(warehouse, fixed[0]) == rows(warehouse, GERMANY.format("GERMANY")) != [[0]]
+    # Underscores for spaces, in an IN list, under a table alias; exact values stay as they are.
+    fixed = value_case_repair(
+        "SELECT count(*) FROM lineitem l WHERE l.l_shipmode IN ('reg_air', 'AIR') AND l_returnflag = 'R'",
+        catalog,
+    )
+    assert fixed is not None and "IN ('REG AIR', 'AIR')" in fixed[0] and "'R'" in fixed[0]
+    assert value_case_repair(GERMANY.format("GERMANY"), catalog) is None
+
+
+def test_a_value_the_column_never_holds_is_a_problem(warehouse, catalog):
+    sql = "SELECT count(*) AS n FROM lineitem WHERE l_shipmode = 'TRUCKS'"
+    assert unknown_value_problems(sql, catalog) == [
+        "lineitem.l_shipmode never holds 'TRUCKS'; its values are "
+        "'AIR', 'FOB', 'MAIL', 'RAIL', 'REG AIR', 'SHIP', 'TRUCK'"
+    ]
+    # It also explains an empty result.
+    empty = Table(columns=["n"], rows=[])
+    problems = check_sql_answer("How many line items went by truck?", sql, empty, catalog)
+    assert problems[0] == "the query returned no rows" and "never holds 'TRUCKS'" in problems[1]
+
+
+def test_summing_a_table_over_a_join_that_repeats_its_rows_is_a_problem(warehouse, catalog):
+    fanned = AVG_BALANCE.format("orders JOIN customer ON o_custkey = c_custkey")
+    assert fan_out_problems(fanned, catalog) == [
+        "AVG(c_acctbal) adds up customer rows, but the join with orders repeats each customer row once per "
+        "orders row; aggregate customer alone (filter with IN or EXISTS) or use DISTINCT"
+    ]
+    right = AVG_BALANCE.format("customer")
+    assert fan_out_problems(right, catalog) == []
+    # Revenue over lineitem joined up to region is per line item: nothing repeats it.
+    revenue = (
+        "SELECT r_name, sum(l_extendedprice * (1 - l_discount)) FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey GROUP BY r_name"
+    )
+    assert fan_out_problems(revenue, catalog) == []
+    assert (
+        fan_out_problems(
+            "SELECT count(DISTINCT c_custkey) FROM orders JOIN customer ON o_custkey = c_custkey", catalog
+        )
+        == []
+    )
+
+
+def test_a_join_used_only_to_repeat_rows_is_dropped(warehouse, catalog):
+    question = "Average customer account balance per nation"
+    for source in (
+        "orders JOIN customer ON o_custkey = c_custkey",
+        "customer c JOIN orders o ON o.o_custkey = c.c_custkey",
+    ):
+        fixed = dangling_join_repair(question, AVG_BALANCE.format(source), catalog)
+        assert fixed is not None and "orders was joined only to repeat each customer row" in fixed[1][0]
+        assert rows(warehouse, fixed[0]) == rows(warehouse, AVG_BALANCE.format("customer"))
+    # Kept where its columns are read, or where the question is about it.
+    filtered = AVG_BALANCE.format("customer JOIN orders ON o_custkey = c_custkey").replace(
+        "GROUP BY", "WHERE o_orderstatus = 'F' GROUP BY"
+    )
+    assert dangling_join_repair(question, filtered, catalog) is None
+    joined = AVG_BALANCE.format("customer JOIN orders ON o_custkey = c_custkey")
+    assert (
+        dangling_join_repair(
+            "Average account balance of customers per nation, over their orders", joined, catalog
+        )
+        is None
+    )
+
+
+def test_how_many_customers_counts_customers(catalog):
+    question = "How many customers have never placed an order?"
+    wrong = (
+        "SELECT count(*) AS customers FROM orders WHERE o_orderkey NOT IN (SELECT l_orderkey FROM lineitem)"
+    )
+    assert counted_table_problems(question, wrong, catalog) == [
+        "the question counts customers, but the query counts no customer rows or keys"
+    ]
+    right = "SELECT count(*) AS customers FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders)"
+    assert counted_table_problems(question, right, catalog) == []
+    keys = "SELECT count(DISTINCT o_custkey) FROM orders WHERE o_orderdate >= DATE '1995-01-01'"
+    assert counted_table_problems("How many customers ordered since 1995?", keys, catalog) == []
+    over_cte = "WITH x AS (SELECT o_custkey FROM orders) SELECT count(*) FROM x"
+    assert counted_table_problems(question, over_cte, catalog) == []
+
+
+def test_one_figure_asked_and_many_rows_returned(catalog):
+    question = "What quantity of items was shipped by AIR in 1996?"
+    assert asks_one_figure(question)
+    for several in (
+        "How many orders were placed in each year?",
+        "What was the total revenue by region in 1995?",
+        "How many suppliers are there in Germany and France?",
+        "Which nation has the most customers?",
+    ):
+        assert not asks_one_figure(several), several
+    sql = (
+        "SELECT l_quantity FROM lineitem WHERE l_shipmode = 'AIR' "
+        "AND l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01'"
+    )
+    table = Table(columns=["l_quantity"], rows=[[28.0], [46.0], [40.0]])
+    assert (
+        "the question asks for one figure, but the query returned 3 rows; aggregate them (sum, count or avg) "
+        "into one"
+    ) in check_sql_answer(question, sql, table, catalog)
+
+
+def test_the_analyst_respells_values_and_says_so(warehouse):
+    wrong = f"```sql\n{GERMANY.format('Germany')}\n```"
+    analyst = SqlAnalyst(warehouse, ScriptedModel({"sql": [wrong, wrong]}))
+    answer = analyst.answer("How many suppliers are based in Germany?")
+    assert answer.verified and answer.table.rows == rows(warehouse, GERMANY.format("GERMANY"))
+    assert "the query was repaired ('Germany' is written 'GERMANY' in nation.n_name)" in answer.notes
+
+
+def test_a_year_column_is_shown_as_a_year():
+    text = table_text(Table(columns=["year", "orders"], rows=[[1996, 2297], [1997, 2287]]))
+    assert "| 1996 | 2,297 |" in text and "1,996" not in text
+    assert table_text(Table(columns=["orders"], rows=[[1996]])) == "orders: **1,996**"
+
+
+def test_how_many_of_an_amount_column_sums_it(warehouse, catalog):
+    question = "How many conversions did the campaigns launched in 1996 bring in?"
+    counted = "SELECT count(conversions) FROM campaigns WHERE start_date >= DATE '1996-01-01'"
+    fixed = count_to_sum_repair(question, counted, catalog)
+    assert fixed is not None
+    assert fixed[0] == "SELECT SUM(conversions) FROM campaigns WHERE start_date >= DATE '1996-01-01'"
+    # Keys and count(*) count things; a column the question does not name is left alone.
+    assert (
+        count_to_sum_repair("How many orders were placed?", "SELECT count(o_orderkey) FROM orders", catalog)
+        is None
+    )
+    assert (
+        count_to_sum_repair("How many items were shipped?", "SELECT count(l_quantity) FROM lineitem", catalog)
+        is None
+    )
+
+
+def test_the_most_customers_counts_customers_once(warehouse, catalog):
+    question = "Which nation has the most customers?"
+    fanned = (
+        "SELECT n_name, count(*) AS customers FROM orders JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey GROUP BY n_name ORDER BY customers DESC LIMIT 1"
+    )
+    assert check_sql_answer(
+        question, fanned, Table(columns=["n_name", "customers"], rows=[["X", 9]]), catalog
+    ) == [
+        "COUNT(*) adds up customer rows, but the join with orders repeats each customer row once per orders "
+        "row; count(DISTINCT the customer key)"
+    ]
+    fixed = dangling_join_repair(question, fanned, catalog)
+    assert fixed is not None
+    right = fanned.replace("orders JOIN customer ON o_custkey = c_custkey", "customer")
+    assert rows(warehouse, fixed[0]) == rows(warehouse, right)
