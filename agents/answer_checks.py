@@ -291,6 +291,7 @@ def check_sql_answer(
     problems.extend(_shape_problems(question, table))
     problems.extend(_entity_problems(question, table, catalog))
     problems.extend(_label_problems(question, table, catalog))
+    problems.extend(_dimension_problems(question, table, catalog))
     problems.extend(_year_comparison_problems(question, table))
     if _OVERALL.search(question):
         if sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
@@ -410,6 +411,25 @@ def _label_problems(question: str, table: Table, catalog: SchemaCatalog) -> list
                 f"{dim} names; select {names[0]}"
             )
     return problems
+
+
+def _dimension_problems(question: str, table: Table, catalog: SchemaCatalog) -> list[str]:
+    """ "Top 3 nations by ..." answered with regions: one breakdown asked, and no column of the
+    result names it or holds its names."""
+    dims = breakdowns(question)
+    if len(dims) != 1 or dims[0] in _PERIODS or _has_dimension(table, dims[0]):
+        return []
+    dim = dims[0]
+    categorical = catalog.categorical()
+    columns = _name_columns(catalog, dim)
+    known = {v for c in columns for v in categorical.get(c, [])}
+    if not known:
+        return []  # names too many to list (customers): nothing to compare with
+    for column in table.columns:
+        values = [str(v) for v in table.column(column) if v is not None]
+        if values and all(v in known for v in values):
+            return []
+    return [f"the question asks by {dim}, but no column of the result holds {dim} names ({columns[0]})"]
 
 
 def _name_columns(catalog: SchemaCatalog, dimension: str) -> list[str]:

@@ -93,14 +93,15 @@ def coverage_check(
         if o.result is not None and o.result.table is not None
         for c in o.result.table.columns
     )
-    # A grouped query names its dimension even where its column does not ("c_name" of customer).
+    # A grouped or ranked query names its dimension even where its column does not ("c_name" of
+    # customer; "SELECT s_name FROM supplier ORDER BY s_acctbal DESC LIMIT 1").
     grouped_sql = " ".join(
-        o.result.provenance.sql.lower()
+        sql
         for o in passing
         if o.result is not None
         and o.result.provenance is not None
-        and o.result.provenance.sql
-        and "group by" in o.result.provenance.sql.lower()
+        and (sql := (o.result.provenance.sql or "").lower())
+        and ("group by" in sql or ("order by" in sql and "limit" in sql))
     )
     for dimension in breakdowns(goal):
         if dimension not in columns and dimension not in grouped_sql:

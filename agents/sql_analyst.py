@@ -125,6 +125,10 @@ def extract_sql(text: str) -> str:
     return "\n".join(lines[first:]).strip().split(";")[0].strip()
 
 
+def _same_sql(a: str, b: str) -> bool:
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+
+
 def results_agree(a: Table, b: Table, *, rel_tol: float = 1e-6) -> bool:
     """Whether two results state the same figures: same row count, and every column of the
     narrower result equals (as a multiset) some column of the wider one."""
@@ -238,6 +242,7 @@ class SqlAnalyst:
     ) -> SqlCandidate:
         messages: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
         candidate = SqlCandidate(variant=variant)
+        written = ""  # the model's own query, before any repair
         for attempt in range(self.max_retries + 1):
             text = self.model.complete(
                 messages,
@@ -250,7 +255,9 @@ class SqlAnalyst:
             )
             candidate.calls += 1
             candidate.reply = prediction = text  # a corrected query mostly repeats the one it corrects
-            candidate.sql = extract_sql(text)
+            if attempt > 0 and _same_sql(extract_sql(text), written):
+                break  # the model repeated the query it was asked to correct: it has no other
+            candidate.sql = written = extract_sql(text)
             feedback = self._try(candidate, question, years)
             if feedback is None or attempt == self.max_retries:
                 break

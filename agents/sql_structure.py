@@ -234,6 +234,30 @@ def _reads(select: exp.Select, column: exp.Column, alias: str, table: str, catal
     return own(select, column) and _column_table(select, column, catalog) == table
 
 
+def _distinct_counts(select: exp.Select, catalog: SchemaCatalog, counted: str | None) -> list[exp.Count]:
+    """``count(DISTINCT x)`` of the counted table's rows: x is one of its columns or a key that
+    points at it."""
+    if counted is None:
+        return []
+    keys = {j.left.split(".", 1)[1].lower() for j in catalog.joins if j.right.split(".", 1)[0] == counted}
+    info = catalog.table(counted)
+    mine = {c.name.lower() for c in info.columns} if info is not None else set()
+    return [
+        count
+        for count in select.find_all(exp.Count)
+        if own(select, count)
+        and count.find(exp.Distinct)
+        and (columns := list(count.find_all(exp.Column)))
+        and all(c.name.lower() in keys | mine for c in columns)
+    ]
+
+
+def _names(words: set[str], table: str) -> bool:
+    """Whether the question's words name ``table`` ("ordered" names orders)."""
+    stem = _stem(table.split(".")[-1].split("_")[-1])
+    return any(w.startswith(stem[:5]) for w in words)
+
+
 def _drop_dangling(
     select: exp.Select, catalog: SchemaCatalog, question_words: set[str], counted: str | None
 ) -> str | None:
@@ -243,39 +267,37 @@ def _drop_dangling(
         return None
     if any(not isinstance(j.this, exp.Table) or j.side or j.kind not in ("", "INNER") for j in joins):
         return None
+    distinct = _distinct_counts(select, catalog, counted)
     aggregated = {table.lower() for _, table in _summed_tables(select, catalog, counted)}
+    if distinct and counted is not None:
+        aggregated.add(counted.lower())
     referrers = _referrers(catalog)
     entries: list[exp.Table] = [source.this, *(j.this for j in joins)]
     for entry in entries:
         name = entry.name.lower()
         repeated = sorted(t for t in aggregated if name in referrers.get(t, set()))
-        if not repeated or _stem(name.split("_")[-1]) in question_words:
+        if not repeated or _names(question_words, name):
             continue
         alias = entry.alias_or_name.lower()
-        uses = [
-            c
-            for c in select.find_all(exp.Column)
-            if (
-                c.table.lower() == alias
-                if c.table
-                else own(select, c) and _column_table(select, c, catalog) == entry.name
-            )
-        ]
-        linking = {id(j) for j in joins for c in uses if c.find_ancestor(exp.Join) is j}
-        if len(linking) != 1 or any(c.find_ancestor(exp.Join) is None for c in uses):
+        uses = [c for c in select.find_all(exp.Column) if _reads(select, c, alias, entry.name, catalog)]
+        links = [j for j in joins if any(c.find_ancestor(exp.Join) is j for c in uses)]
+        if len(links) != 1 or not _key_equality(links[0].args.get("on")):
+            continue
+        link = links[0]
+        on = link.args["on"]
+        other = on.expression if _reads(select, on.this, alias, entry.name, catalog) else on.this
+        # Beyond its join it may only be counted through its key ("count(DISTINCT o_custkey)"),
+        # which the join equates with the other side's: that side is counted instead.
+        beyond = [c for c in uses if c.find_ancestor(exp.Join) is None]
+        if any(not any(c.find_ancestor(exp.Count) is d for d in distinct) for c in beyond):
             continue  # its columns are read beyond one join condition: it is part of the question
-        link = next(j for j in joins if id(j) in linking)
-        if not _key_equality(link.args.get("on")):
-            continue
-        if entry is source.this:
-            if link.this is entry:
-                continue
+        if entry is source.this and link.this is not entry:
             source.set("this", link.this)  # the table it was joined to takes its place
-            joins.remove(link)
-        elif link.this is entry:
-            joins.remove(link)
-        else:
+        elif link.this is not entry:
             continue
+        for column in beyond:
+            column.replace(other.copy())
+        joins.remove(link)
         select.set("joins", joins)
         return (
             f"{name} was joined only to repeat each {repeated[0]} row once per {name} row: that join "

@@ -418,3 +418,12 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
         "FILTER (WHERE o_orderdate >= DATE '1997-01-01'" in n and "AS revenue_1997" in n for n in compared
     )
     assert "answer shape: one row per region, with a column for each of 1996, 1997, no LIMIT" in compared
+
+
+def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
+    broken = "```sql\nSELECT count(DISTINCT c_custkey) AS conversions FROM campaigns\n```"
+    model = ScriptedModel({"sql": [broken] * 6})
+    with pytest.raises(SqlAnswerError, match="c_custkey"):
+        SqlAnalyst(warehouse, model, max_retries=2).answer("How many conversions did the campaigns bring in?")
+    # Each of the three samples: the query, then the same query again after the error, then no more.
+    assert len(model.calls) == 6

@@ -187,7 +187,7 @@ def test_the_most_customers_counts_customers_once(warehouse, catalog):
         "JOIN nation ON c_nationkey = n_nationkey GROUP BY n_name ORDER BY customers DESC LIMIT 1"
     )
     assert check_sql_answer(
-        question, fanned, Table(columns=["n_name", "customers"], rows=[["X", 9]]), catalog
+        question, fanned, Table(columns=["n_name", "customers"], rows=[["CANADA", 775]]), catalog
     ) == [
         "COUNT(*) adds up customer rows, but the join with orders repeats each customer row once per orders "
         "row; count(DISTINCT the customer key)"
@@ -196,3 +196,32 @@ def test_the_most_customers_counts_customers_once(warehouse, catalog):
     assert fixed is not None
     right = fanned.replace("orders JOIN customer ON o_custkey = c_custkey", "customer")
     assert rows(warehouse, fixed[0]) == rows(warehouse, right)
+
+
+@pytest.mark.parametrize("counted", ["DISTINCT o_custkey", "DISTINCT c_custkey"])
+def test_customers_counted_through_their_orders_are_counted_from_customer(warehouse, catalog, counted):
+    through_orders = (
+        f"SELECT r_name, count({counted}) AS customers FROM orders JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY r_name"
+    )
+    fixed = dangling_join_repair("Number of customers per region", through_orders, catalog)
+    assert fixed is not None
+    right = (
+        "SELECT r_name, count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey GROUP BY r_name ORDER BY r_name"
+    )
+    assert rows(warehouse, fixed[0]) == rows(warehouse, right) != rows(warehouse, through_orders)
+    # Customers who ordered are counted through their orders.
+    assert dangling_join_repair("Number of customers per region who ordered", through_orders, catalog) is None
+
+
+def test_nations_asked_and_regions_given(catalog):
+    question = "Top 3 nations by total supplier account balance"
+    sql = "SELECT r_name AS region, sum(s_acctbal) AS total FROM supplier GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+    regions = Table(columns=["region", "total"], rows=[["EUROPE", 3.0], ["ASIA", 2.0], ["AMERICA", 1.0]])
+    assert "the question asks by nation, but no column of the result holds nation names (nation.n_name)" in (
+        check_sql_answer(question, sql, regions, catalog)
+    )
+    nations = Table(columns=["n_name", "total"], rows=[["GERMANY", 3.0], ["FRANCE", 2.0], ["CHINA", 1.0]])
+    assert check_sql_answer(question, sql.replace("r_name AS region", "n_name"), nations, catalog) == []
