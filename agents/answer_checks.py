@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from atomwork.agents.sql_structure import counted_table_problems, fan_out_problems, unknown_value_problems
+from sqlglot import exp
+
+from atomwork.agents.sql_structure import (
+    counted_table_problems,
+    fan_out_problems,
+    parse,
+    unknown_value_problems,
+)
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import Glossary
@@ -289,6 +296,7 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_shape_problems(question, table))
+    problems.extend(_overall_problems(question, sql))
     problems.extend(_entity_problems(question, table, catalog))
     problems.extend(_label_problems(question, table, catalog))
     problems.extend(_dimension_problems(question, table, catalog))
@@ -631,6 +639,26 @@ _ONE_FIGURE = re.compile(
 _SEVERAL = re.compile(
     r"\b(?:each|every|per|which|list|top|rank\w*|breakdown|split|and|or|versus|vs|compared?)\b", re.I
 )
+
+
+def _overall_problems(question: str, sql: str) -> list[str]:
+    """ "Total revenue of 1995" grouped by order (and cut to the largest group) is not the total:
+    a question with no breakdown, ranking or list wants its outer query ungrouped."""
+    if (
+        breakdowns(question)
+        or _TOP.search(question)
+        or _BOTTOM.search(question)
+        or _GROUPED.search(question)
+        or _SEVERAL.search(question)
+        or _COMPARES.search(question)
+    ):
+        return []
+    tree = parse(sql)
+    group = tree.args.get("group") if isinstance(tree, exp.Select) else None
+    if group is None:
+        return []
+    keys = ", ".join(e.sql(dialect="duckdb") for e in group.expressions)
+    return [f"the question asks for one overall figure, but the query groups by {keys}"]
 
 
 def asks_one_figure(question: str) -> bool:

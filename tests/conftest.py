@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from atomwork.models.guard import BLOCK_ENV
 from atomwork.tools.enterprise import enterprise_registry
 from atomwork.tools.registry import ToolRegistry
+from atomwork.tools.schema import SchemaCatalog
 from atomwork.tools.warehouse import Warehouse
 
 
@@ -34,6 +35,18 @@ def warehouse(atomwork_home: Path) -> Iterator[Warehouse]:
     wh = Warehouse.open()  # builds the seeded demo warehouse under atomwork_home
     yield wh
     wh.close()
+
+
+@pytest.fixture(scope="session")
+def catalog(warehouse: Warehouse) -> SchemaCatalog:
+    """The demo warehouse's schema as the SQL analyst reads it."""
+    return SchemaCatalog.read(warehouse)
+
+
+@pytest.fixture(scope="session")
+def rows(warehouse: Warehouse) -> Callable[[str], list[list[object]]]:
+    """Runs a SELECT on the demo warehouse: its rows."""
+    return lambda sql: warehouse.run_query(warehouse.validate(sql), 50).table.rows
 
 
 @pytest.fixture(scope="session")

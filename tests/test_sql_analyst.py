@@ -37,11 +37,6 @@ ORDERED_1995 = (
 )
 
 
-@pytest.fixture(scope="module")
-def catalog(warehouse: Warehouse) -> SchemaCatalog:
-    return SchemaCatalog.read(warehouse)
-
-
 def fenced(sql: str) -> str:
     return f"Here is the query:\n```sql\n{sql}\n```"
 

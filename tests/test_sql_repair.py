@@ -10,7 +10,6 @@ from atomwork.agents.sql_repair import repair_sql
 from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
-from atomwork.tools.schema import SchemaCatalog
 from atomwork.tools.warehouse import Warehouse
 
 TOP_CUSTOMERS = "Who were the top 3 customers by revenue in 1996?"
@@ -24,15 +23,6 @@ JOINS = (
     "FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
     "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' "
 )
-
-
-@pytest.fixture(scope="module")
-def catalog(warehouse: Warehouse) -> SchemaCatalog:
-    return SchemaCatalog.read(warehouse)
-
-
-def rows(warehouse: Warehouse, sql: str) -> list[list[object]]:
-    return warehouse.run_query(warehouse.validate(sql), 50).table.rows
 
 
 @pytest.mark.parametrize(
@@ -73,20 +63,20 @@ def rows(warehouse: Warehouse, sql: str) -> list[list[object]]:
         ),
     ],
 )
-def test_repairs_turn_known_mistakes_into_the_right_query(warehouse, catalog, broken, change):
+def test_repairs_turn_known_mistakes_into_the_right_query(warehouse, catalog, broken, change, rows):
     glossary = STANDARD.for_schema(catalog)
     with pytest.raises(Exception, match="Binder Error"):
         warehouse.explain(warehouse.validate(broken))
     repair = repair_sql(broken, catalog, glossary)
     assert repair is not None and any(change in c for c in repair.changes)
-    assert rows(warehouse, repair.sql) == rows(warehouse, RIGHT_TOP)
+    assert rows(repair.sql) == rows(RIGHT_TOP)
 
 
-def test_a_window_over_everything_is_the_aggregate(warehouse, catalog):
+def test_a_window_over_everything_is_the_aggregate(warehouse, catalog, rows):
     glossary = STANDARD.for_schema(catalog)
     repair = repair_sql("SELECT count(*) OVER () AS orders FROM orders", catalog, glossary)
     assert repair is not None
-    assert rows(warehouse, repair.sql) == rows(warehouse, "SELECT count(*) FROM orders")
+    assert rows(repair.sql) == rows("SELECT count(*) FROM orders")
 
 
 def test_no_repair_for_what_it_cannot_know(catalog):
@@ -99,13 +89,13 @@ def test_no_repair_for_what_it_cannot_know(catalog):
     assert repair_sql("not sql at all (", catalog, glossary) is None
 
 
-def test_the_analyst_runs_a_repaired_query_and_says_so(warehouse, catalog):
+def test_the_analyst_runs_a_repaired_query_and_says_so(warehouse, catalog, rows):
     broken = f"```sql\nSELECT c_name, revenue {JOINS} GROUP BY c_name ORDER BY revenue DESC LIMIT 3\n```"
     model = ScriptedModel({"sql": [broken, f"```sql\n{RIGHT_TOP}\n```"]})
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer(TOP_CUSTOMERS)
     # The repair cost no model call: two samples, two calls, and they agree.
     assert answer.verified and len(model.calls) == 2
-    assert answer.candidates[0].repairs and answer.table.rows == rows(warehouse, RIGHT_TOP)
+    assert answer.candidates[0].repairs and answer.table.rows == rows(RIGHT_TOP)
     assert any("repaired" in note for note in answer.notes)
 
 
@@ -194,7 +184,7 @@ def test_a_return_flag_is_a_column_not_a_request_to_flag():
     assert not is_single_question("Look at sales by region and flag anomalies")
 
 
-def test_a_repaired_top_customers_answer_completes(warehouse):
+def test_a_repaired_top_customers_answer_completes(warehouse, rows):
     from atomwork.result import StopReason
     from atomwork.sdk import Atomwork
 
@@ -205,7 +195,7 @@ def test_a_repaired_top_customers_answer_completes(warehouse):
     )
     result = session.run(TOP_CUSTOMERS)
     assert result.stop_reason == StopReason.COMPLETED
-    assert result.outcomes["t1"].result.table.rows == rows(warehouse, RIGHT_TOP)
+    assert result.outcomes["t1"].result.table.rows == rows(RIGHT_TOP)
 
 
 def _deals(tmp_path, rep_territories: str) -> Warehouse:
