@@ -45,6 +45,11 @@ _OWN_DEFINITION = re.compile(
     r"\bi\.e\.|\bdefined as\b|\bdivided by\b|\bcomputed as\b|\bcalculated as\b", re.I
 )
 # "per order" asks for an average; "per order priority" for a breakdown.
+_DURATION = re.compile(
+    r"\bhow many (?:days|weeks|months|hours)\b|\bhow long\b|"
+    r"\b(?:days|weeks|time|duration)\s+(?:pass\w*\s+)?(?:between|from)\b",
+    re.I,
+)
 _AVG = re.compile(
     r"\baverage\b|\bmean\b|\bavg\b|\bper (?:order|customer|item|employee|ticket)\b"
     r"(?!\s+(?:priority|status|date|type|size|mode|segment|channel|category|region|nation|key|line))",
@@ -247,6 +252,17 @@ def check_sql_answer(
             if any(e[:4] == stem[:4] and len(e) >= 4 for e in events) and not columns & idents:
                 problems.append(
                     f"the question mentions '{stem}…' but the query uses none of {', '.join(sorted(columns))}"
+                )
+
+    # A time between events ("days between an order being placed and its items shipping") is
+    # measured on those events' own date columns, not on two others.
+    if _DURATION.search(question):
+        asked = [w.lower() for w in _WORD.findall(question) if len(w) >= 4]
+        for stem, columns in _dated_words(catalog).items():
+            if any(w.startswith(stem[:4]) for w in asked) and not columns & idents:
+                problems.append(
+                    f"the question measures time from or to '{stem}…', but the query uses none of "
+                    f"{', '.join(sorted(columns))}"
                 )
 
     # Words that name a table must reach it: "customers" is not answered from orders alone.
@@ -657,8 +673,19 @@ def _overall_problems(question: str, sql: str) -> list[str]:
     group = tree.args.get("group") if isinstance(tree, exp.Select) else None
     if group is None:
         return []
-    keys = ", ".join(e.sql(dialect="duckdb") for e in group.expressions)
-    return [f"the question asks for one overall figure, but the query groups by {keys}"]
+    # A key the WHERE fixes to one value ("GROUP BY r_name" with r_name = 'ASIA') makes one group.
+    where = tree.args.get("where")
+    fixed = {
+        side.name.lower()
+        for eq in (where.find_all(exp.EQ) if where is not None else [])
+        for side, other in ((eq.this, eq.expression), (eq.expression, eq.this))
+        if isinstance(side, exp.Column) and isinstance(other, exp.Literal)
+    }
+    keys = [e for e in group.expressions if not (isinstance(e, exp.Column) and e.name.lower() in fixed)]
+    if not keys:
+        return []
+    written = ", ".join(e.sql(dialect="duckdb") for e in keys)
+    return [f"the question asks for one overall figure, but the query groups by {written}"]
 
 
 def asks_one_figure(question: str) -> bool:

@@ -22,7 +22,12 @@ from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_hints import question_notes
 from atomwork.agents.sql_repair import repairs
-from atomwork.agents.sql_structure import count_to_sum_repair, dangling_join_repair, value_case_repair
+from atomwork.agents.sql_structure import (
+    count_to_sum_repair,
+    dangling_join_repair,
+    ranking,
+    value_case_repair,
+)
 from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel
 from atomwork.models.purpose import Purpose
@@ -369,15 +374,41 @@ class SqlAnalyst:
         assert chosen.table is not None
         if chosen.repairs:
             notes.append(f"the query was repaired ({'; '.join(chosen.repairs)})")
+        table, tied = self._with_ties(chosen.sql, chosen.table)
+        if tied:
+            notes.append(
+                f"{tied} more row(s) tie with the last one shown by the query's LIMIT; all of them are listed"
+            )
         return SqlAnswer(
             question=question,
             sql=chosen.sql,
-            table=chosen.table,
+            table=table,
             truncated=chosen.truncated,
             verified=verified,
             notes=notes,
             candidates=candidates,
         )
+
+    def _with_ties(self, sql: str, table: Table) -> tuple[Table, int]:
+        """``table`` and the rows past its ``ORDER BY ... LIMIT n`` cut that tie with its last row
+        ("which customer placed the most orders" when three placed 32), and how many those are."""
+        cut = ranking(sql)
+        if cut is None or len(table.rows) != cut.limit:
+            return table, 0
+        try:
+            wider = self.warehouse.run_query(cut.wider_sql, DEFAULT_ROW_LIMIT).table
+        except AtomworkError:
+            return table, 0
+        names = [c.lower() for c in wider.columns]
+        if cut.column.lower() not in names or len(wider.rows) < cut.limit:
+            return table, 0
+        at = names.index(cut.column.lower())
+        last = wider.rows[cut.limit - 1][at]
+        tied = [row for row in wider.rows[cut.limit :] if row[at] == last]
+        if not tied or last is None:
+            return table, 0
+        # Rows with equal keys come in any order: the wider read lists the same ranking, ties and all.
+        return Table(columns=table.columns, rows=[*wider.rows[: cut.limit], *tied]), len(tied)
 
 
 class SqlAnswerError(AtomworkError):

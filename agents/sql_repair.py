@@ -5,6 +5,8 @@ correct them mostly returns the same query:
 
 - a defined measure written as if it were a column (``SELECT c_name, revenue ... GROUP BY
   c_name``): the measure's aggregate from the glossary takes its place;
+- a column qualified with another table's alias (``T1.o_orderkey`` where T1 is lineitem): the
+  one table of the query that has it is meant;
 - a column written without its table's prefix (``l.extendedprice`` for ``l_extendedprice``):
   the one column of the query's tables that ends with ``_extendedprice`` is meant;
 - a column of a table the query never joins (``o_orderdate`` over ``lineitem`` alone): that
@@ -43,6 +45,7 @@ def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary, *, pick: in
         return None
     changes: list[str] = []
     for select in list(tree.find_all(exp.Select)):
+        changes += _requalified_columns(select, catalog)
         changes += _prefixed_columns(select, catalog)
         changes += _missing_joins(select, catalog, pick)
         changes += _reorder_joins(select, catalog)
@@ -79,6 +82,29 @@ def _output_names(select: exp.Select) -> set[str]:
 def _known_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
     tables = _from_tables(select)
     return [c.name for t in catalog.tables if t.name.lower() in tables for c in t.columns]
+
+
+def _requalified_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
+    """``T1.o_orderkey`` where T1 is lineitem: the one other table of the query that has the
+    column is meant (aliases swapped)."""
+    by_alias = table_aliases(select)
+    changes = []
+    for column in list(select.find_all(exp.Column)):
+        written = column.table.lower() if column.table else ""
+        if not own(select, column) or written not in by_alias:
+            continue
+        named = catalog.table(by_alias[written])
+        if named is None or named.column(column.name) is not None:
+            continue
+        owners = [
+            alias
+            for alias, table in by_alias.items()
+            if (info := catalog.table(table)) is not None and info.column(column.name) is not None
+        ]
+        if len(owners) == 1:
+            column.set("table", exp.to_identifier(owners[0]))
+            changes.append(f"{column.table}.{column.name} was written {written}.{column.name}")
+    return changes
 
 
 def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:

@@ -10,6 +10,8 @@ and return plausible figures:
   Where the repeating table is joined only to be joined (none of its columns used elsewhere, and
   the question does not name it), the join is dropped (:func:`dangling_join_repair`);
 - "how many customers" counted over rows of another table (:func:`counted_table_problems`);
+- a top-N answer whose last row ties with the next ones (:func:`ranking` finds them; the
+  analyst shows them all rather than one picked by chance);
 - "how many conversions" written ``count(conversions)`` over a numeric column: the rows that have
   one, not their sum (:func:`count_to_sum_repair`).
 """
@@ -20,12 +22,14 @@ import re
 from collections.abc import Iterator
 
 import sqlglot
+from pydantic import BaseModel
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from atomwork.tools.schema import SchemaCatalog
 
 __all__ = [
+    "Ranking",
     "count_to_sum_repair",
     "counted_table",
     "counted_table_problems",
@@ -33,6 +37,7 @@ __all__ = [
     "fan_out_problems",
     "own",
     "parse",
+    "ranking",
     "render",
     "table_aliases",
     "unknown_value_problems",
@@ -414,3 +419,44 @@ def count_to_sum_repair(question: str, sql: str, catalog: SchemaCatalog) -> tupl
     if not changes:
         return None
     return render(tree), changes
+
+
+TIE_WINDOW = 20
+"""Rows read past a ranking's LIMIT to find the ones tied with its last row."""
+
+
+class Ranking(BaseModel):
+    """A query cut by ``ORDER BY ... LIMIT n`` and the same query reading past its cut."""
+
+    limit: int
+    column: str
+    """The output column holding the first ordering key."""
+    wider_sql: str
+
+
+def ranking(sql: str) -> Ranking | None:
+    """The ranking of a top-N query whose first ordering key is one of its output columns (by
+    alias or by expression); None for any other query."""
+    tree = parse(sql)
+    if not isinstance(tree, exp.Select):
+        return None
+    limit, order = tree.args.get("limit"), tree.args.get("order")
+    if limit is None or order is None or not order.expressions:
+        return None
+    count = limit.expression
+    if not (isinstance(count, exp.Literal) and count.is_int):
+        return None
+    key = order.expressions[0].this
+    written = key.sql(dialect="duckdb").lower()
+    column = next(
+        (
+            p.alias_or_name
+            for p in tree.expressions
+            if p.alias_or_name.lower() == written or p.unalias().sql(dialect="duckdb").lower() == written
+        ),
+        None,
+    )
+    if column is None:
+        return None
+    limit.set("expression", exp.Literal.number(int(count.this) + TIE_WINDOW))
+    return Ranking(limit=int(count.this), column=column, wider_sql=render(tree))

@@ -597,4 +597,95 @@ CASES: list[EvalCase] = [
         "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
         "GROUP BY r_name ORDER BY r_name",
     ),
+    _case(
+        "tpch-51",
+        F,
+        "operations",
+        NUMBER,
+        "On average, how many days pass between an order being placed and its line items shipping?",
+        "SELECT avg(l_shipdate - o_orderdate) AS avg_days FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey",
+    ),
+    _case(
+        "tpch-52",
+        F,
+        "operations",
+        ENTITY,
+        "Which part has the highest retail price?",
+        "SELECT p_name AS part, p_retailprice AS retail_price FROM part ORDER BY p_retailprice DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-53",
+        F,
+        "sales",
+        NUMBER,
+        "What was the revenue in Q4 1997?",
+        f"SELECT {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1997-10-01' AND o_orderdate < DATE '1998-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-54",
+        F,
+        "finance",
+        ENTITY,
+        "Which market segment has the highest average customer account balance?",
+        "SELECT c_mktsegment AS segment, avg(c_acctbal) AS avg_account_balance FROM customer "
+        "GROUP BY c_mktsegment ORDER BY avg_account_balance DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-55",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders did customers in the AUTOMOBILE segment place in 1996?",
+        "SELECT count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE c_mktsegment = 'AUTOMOBILE' AND o_orderdate >= DATE '1996-01-01' "
+        "AND o_orderdate < DATE '1997-01-01'",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-56",
+        F,
+        "operations",
+        NUMBER,
+        "What is the total available quantity across all part suppliers?",
+        "SELECT sum(ps_availqty) AS available_quantity FROM partsupp",
+    ),
+    _case(
+        "tpch-57",
+        F,
+        "sales",
+        NUMBER,
+        "What is the average order value of customers in Germany?",
+        "SELECT avg(o_totalprice) AS avg_order_value FROM orders JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey WHERE n_name = 'GERMANY'",
+        "order value = o_totalprice",
+    ),
+    _case(
+        "tpch-58",
+        F,
+        "finance",
+        NUMBER,
+        "How many suppliers have a negative account balance?",
+        "SELECT count(*) AS suppliers FROM supplier WHERE s_acctbal < 0",
+    ),
+    _case(
+        "tpch-59",
+        G,
+        "sales",
+        ROWS,
+        "How many orders are there in each order status?",
+        "SELECT o_orderstatus AS status, count(*) AS orders FROM orders GROUP BY o_orderstatus "
+        "ORDER BY o_orderstatus",
+    ),
+    _case(
+        "tpch-60",
+        G,
+        "finance",
+        ROWS,
+        "Average customer account balance by market segment",
+        "SELECT c_mktsegment AS segment, avg(c_acctbal) AS avg_account_balance FROM customer "
+        "GROUP BY c_mktsegment ORDER BY c_mktsegment",
+    ),
 ]

@@ -279,3 +279,14 @@ def test_results_agree_only_when_rows_pair_the_same_labels_and_figures():
     swapped = Table(columns=["territory", "value"], rows=[["West", 5.0], ["East", 11.0]])
     assert results_agree(west_first, reordered)
     assert not results_agree(west_first, swapped)
+
+
+def test_columns_under_swapped_aliases_are_requalified(catalog, rows):
+    swapped = (
+        "SELECT avg(T2.l_shipdate - T1.o_orderdate) AS days FROM lineitem AS T1 "
+        "JOIN orders AS T2 ON T1.l_orderkey = T2.o_orderkey"
+    )
+    repair = repair_sql(swapped, catalog, STANDARD.for_schema(catalog))
+    assert repair is not None and "t1.l_shipdate was written t2.l_shipdate" in repair.changes
+    right = "SELECT avg(l_shipdate - o_orderdate) FROM lineitem JOIN orders ON l_orderkey = o_orderkey"
+    assert rows(repair.sql) == rows(right)

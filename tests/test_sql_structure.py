@@ -13,6 +13,7 @@ from atomwork.agents.sql_structure import (
     counted_table_problems,
     dangling_join_repair,
     fan_out_problems,
+    ranking,
     unknown_value_problems,
     value_case_repair,
 )
@@ -236,3 +237,52 @@ def test_an_overall_figure_is_not_grouped(catalog):
         check_sql_answer("Average revenue per order of line items shipped in 1995", per_order, one, catalog)
         == []
     )
+
+
+def test_a_time_between_events_uses_their_dates(catalog):
+    question = "On average, how many days pass between an order being placed and its line items shipping?"
+    one = Table(columns=["days"], rows=[[16.5]])
+    joined = " FROM lineitem JOIN orders ON l_orderkey = o_orderkey"
+    assert check_sql_answer(
+        question, "SELECT avg(l_receiptdate - l_commitdate) AS days" + joined, one, catalog
+    ) == [
+        "the question measures time from or to 'ship…', but the query uses none of l_shipdate",
+        "the question measures time from or to 'order…', but the query uses none of o_orderdate",
+    ]
+    assert (
+        check_sql_answer(question, "SELECT avg(l_shipdate - o_orderdate) AS days" + joined, one, catalog)
+        == []
+    )
+
+
+def test_a_group_the_filter_fixes_is_one_overall_figure(catalog):
+    question = "How much revenue came from the ASIA region in 1994?"
+    sql = (
+        "SELECT r_name AS region, sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE r_name = 'ASIA' AND o_orderdate >= DATE '1994-01-01' AND o_orderdate < DATE '1995-01-01' "
+        "GROUP BY r_name"
+    )
+    one = Table(columns=["region", "revenue"], rows=[["ASIA", 62314061.01]])
+    assert check_sql_answer(question, sql, one, catalog) == []
+
+
+def test_a_top_answer_lists_the_rows_tied_with_it(warehouse, rows):
+    top = (
+        "SELECT c_name, count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "GROUP BY c_name ORDER BY orders DESC LIMIT 1"
+    )
+    counts = rows(top.replace("LIMIT 1", "LIMIT 10"))
+    tied = sum(1 for row in counts if row[1] == counts[0][1])
+    reply = f"```sql\n{top}\n```"
+    answer = SqlAnalyst(warehouse, ScriptedModel({"sql": [reply, reply]})).answer(
+        "Which customer placed the most orders?"
+    )
+    assert answer.verified and len(answer.table.rows) == tied
+    assert {row[1] for row in answer.table.rows} == {counts[0][1]}
+    if tied > 1:
+        assert f"{tied - 1} more row(s) tie with the last one" in " ".join(answer.notes)
+    cut = ranking(top)
+    assert cut is not None and (cut.limit, cut.column) == (1, "orders") and "LIMIT 21" in cut.wider_sql
+    assert ranking("SELECT count(*) FROM orders") is None
