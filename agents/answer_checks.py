@@ -635,6 +635,14 @@ def _shape_problems(question: str, table: Table) -> list[str]:
             f"the question asks for one figure, but the query returned {len(table.rows)} rows; "
             "aggregate them (sum, count or avg) into one"
         )
+    if _SHARE.search(question) and len(table.rows) == 1:
+        whole = [c for c, v in zip(table.columns, table.rows[0], strict=True) if v in (100, 1)]
+        if whole and not isinstance(table.rows[0][table.columns.index(whole[0])], bool):
+            problems.append(
+                f"the share is exactly {table.rows[0][table.columns.index(whole[0])]} ({whole[0]}): the "
+                "part and the whole count the same rows (the part's condition belongs in the numerator, "
+                "not in WHERE)"
+            )
     joint = joint_breakdown(question)
     if joint is not None:
         missing = [d for d in joint[1] if not _has_dimension(table, d)]
@@ -646,6 +654,7 @@ def _shape_problems(question: str, table: Table) -> list[str]:
     return problems
 
 
+_SHARE = re.compile(r"\b(?:percentage|percent|share|fraction|proportion|ratio)\b|%", re.I)
 _ONE_FIGURE = re.compile(
     r"^\s*(?:how many|how much|what (?:is|was|were|are) (?:the |our )?(?:total|overall|average|mean|"
     r"number|sum|share|percentage|count|amount|quantity|value)|what (?:total|quantity|percentage|share|"

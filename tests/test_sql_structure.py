@@ -286,3 +286,15 @@ def test_a_top_answer_lists_the_rows_tied_with_it(warehouse, rows):
     cut = ranking(top)
     assert cut is not None and (cut.limit, cut.column) == (1, "orders") and "LIMIT 21" in cut.wider_sql
     assert ranking("SELECT count(*) FROM orders") is None
+
+
+def test_a_share_of_exactly_all_is_a_problem(catalog):
+    question = "What percentage of the orders placed in 1996 were urgent (1-URGENT)?"
+    sql = (
+        "SELECT count(DISTINCT o_orderkey) * 100.0 / count(o_orderkey) AS pct FROM orders "
+        "WHERE o_orderpriority = '1-URGENT' "
+        "AND o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'"
+    )
+    problems = check_sql_answer(question, sql, Table(columns=["pct"], rows=[[100.0]]), catalog)
+    assert any(p.startswith("the share is exactly 100.0 (pct)") for p in problems)
+    assert check_sql_answer(question, sql, Table(columns=["pct"], rows=[[20.03]]), catalog) == []
