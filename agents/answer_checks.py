@@ -636,12 +636,13 @@ def _shape_problems(question: str, table: Table) -> list[str]:
             "aggregate them (sum, count or avg) into one"
         )
     if _SHARE.search(question) and len(table.rows) == 1:
-        whole = [c for c, v in zip(table.columns, table.rows[0], strict=True) if v in (100, 1)]
-        if whole and not isinstance(table.rows[0][table.columns.index(whole[0])], bool):
+        whole = next(
+            ((c, v) for c, v in zip(table.columns, table.rows[0], strict=True) if v in (100, 1)), None
+        )
+        if whole is not None and not isinstance(whole[1], bool):
             problems.append(
-                f"the share is exactly {table.rows[0][table.columns.index(whole[0])]} ({whole[0]}): the "
-                "part and the whole count the same rows (the part's condition belongs in the numerator, "
-                "not in WHERE)"
+                f"the share is exactly {whole[1]} ({whole[0]}): the part and the whole count the same rows "
+                "(the part's condition belongs in the numerator, not in WHERE)"
             )
     joint = joint_breakdown(question)
     if joint is not None:
@@ -670,11 +671,9 @@ def _overall_problems(question: str, sql: str) -> list[str]:
     """ "Total revenue of 1995" grouped by order (and cut to the largest group) is not the total:
     a question with no breakdown, ranking or list wants its outer query ungrouped."""
     if (
-        breakdowns(question)
+        _asks_several(question)
         or _TOP.search(question)
         or _BOTTOM.search(question)
-        or _GROUPED.search(question)
-        or _SEVERAL.search(question)
         or _COMPARES.search(question)
     ):
         return []
@@ -699,12 +698,12 @@ def _overall_problems(question: str, sql: str) -> list[str]:
 
 def asks_one_figure(question: str) -> bool:
     """ "How many ...", "What was the total ...", with no breakdown, list or ranking asked for."""
-    return bool(
-        _ONE_FIGURE.search(question)
-        and not _SEVERAL.search(question)
-        and not _GROUPED.search(question)
-        and not breakdowns(question)
-    )
+    return bool(_ONE_FIGURE.search(question)) and not _asks_several(question)
+
+
+def _asks_several(question: str) -> bool:
+    """A breakdown, a list, a ranking or a comparison: the answer has several rows."""
+    return bool(_SEVERAL.search(question) or _GROUPED.search(question) or breakdowns(question))
 
 
 _PERIOD_VALUE = {

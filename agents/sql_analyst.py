@@ -260,9 +260,10 @@ class SqlAnalyst:
             )
             candidate.calls += 1
             candidate.reply = prediction = text  # a corrected query mostly repeats the one it corrects
-            if attempt > 0 and _same_sql(extract_sql(text), written):
+            sql = extract_sql(text)
+            if attempt > 0 and _same_sql(sql, written):
                 break  # the model repeated the query it was asked to correct: it has no other
-            candidate.sql = written = extract_sql(text)
+            candidate.sql = written = sql
             feedback = self._try(candidate, question, years)
             if feedback is None or attempt == self.max_retries:
                 break

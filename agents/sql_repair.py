@@ -26,7 +26,7 @@ import sqlglot
 from pydantic import BaseModel
 from sqlglot import exp
 
-from atomwork.agents.sql_structure import own, parse, render, table_aliases
+from atomwork.agents.sql_structure import from_clause, own, parse, render, table_aliases
 from atomwork.tools.glossary import Glossary
 from atomwork.tools.schema import SchemaCatalog
 
@@ -161,7 +161,7 @@ def _missing_joins(select: exp.Select, catalog: SchemaCatalog, pick: int = 0) ->
 
 
 def _reorder_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
-    base = select.args.get("from_") or select.args.get("from")  # renamed in sqlglot 28
+    base = from_clause(select)
     joins = list(select.args.get("joins") or [])
     if base is None or len(joins) < 2 or not isinstance(base.this, exp.Table):
         return []

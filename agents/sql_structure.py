@@ -35,6 +35,7 @@ __all__ = [
     "counted_table_problems",
     "dangling_join_repair",
     "fan_out_problems",
+    "from_clause",
     "own",
     "parse",
     "ranking",
@@ -69,6 +70,23 @@ def own(select: exp.Select, node: exp.Expr) -> bool:
 def table_aliases(select: exp.Select) -> dict[str, str]:
     """The query's own tables: the name it writes for each (alias or name) -> the table's name."""
     return {t.alias_or_name.lower(): t.name.lower() for t in select.find_all(exp.Table) if own(select, t)}
+
+
+def from_clause(select: exp.Select) -> exp.From | None:
+    """The select's FROM (its argument was renamed ``from_`` in sqlglot 28)."""
+    return select.args.get("from_") or select.args.get("from")
+
+
+def _counting_columns(catalog: SchemaCatalog, table: str) -> set[str]:
+    """Columns whose distinct values count ``table``'s rows: its own, and the keys pointing at it."""
+    info = catalog.table(table)
+    mine = {c.name.lower() for c in info.columns} if info is not None else set()
+    keys = {
+        j.left.split(".", 1)[1].lower()
+        for j in catalog.joins
+        if j.right.split(".", 1)[0].lower() == table.lower()
+    }
+    return mine | keys
 
 
 def _column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> str | None:
@@ -244,16 +262,14 @@ def _distinct_counts(select: exp.Select, catalog: SchemaCatalog, counted: str | 
     points at it."""
     if counted is None:
         return []
-    keys = {j.left.split(".", 1)[1].lower() for j in catalog.joins if j.right.split(".", 1)[0] == counted}
-    info = catalog.table(counted)
-    mine = {c.name.lower() for c in info.columns} if info is not None else set()
+    counting = _counting_columns(catalog, counted)
     return [
         count
         for count in select.find_all(exp.Count)
         if own(select, count)
         and count.find(exp.Distinct)
         and (columns := list(count.find_all(exp.Column)))
-        and all(c.name.lower() in keys | mine for c in columns)
+        and all(c.name.lower() in counting for c in columns)
     ]
 
 
@@ -266,7 +282,7 @@ def _names(words: set[str], table: str) -> bool:
 def _drop_dangling(
     select: exp.Select, catalog: SchemaCatalog, question_words: set[str], counted: str | None
 ) -> str | None:
-    source = select.args.get("from_") or select.args.get("from")
+    source = from_clause(select)
     joins: list[exp.Join] = list(select.args.get("joins") or [])
     if source is None or not joins or not isinstance(source.this, exp.Table):
         return None
@@ -362,12 +378,7 @@ def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> l
     if counted is None or tree is None or not isinstance(tree, exp.Select):
         return []
     word, target = counted
-    refers = {
-        j.left.split(".", 1)[1].lower()
-        for j in catalog.joins
-        if j.right.split(".", 1)[0].lower() == target.lower()
-    }
-    source = tree.args.get("from_") or tree.args.get("from")
+    source = from_clause(tree)
     if source is None or not isinstance(source.this, exp.Table):
         return []  # counted over a subquery: its rows are not a table's
     tables = set(table_aliases(tree).values())
@@ -378,9 +389,7 @@ def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> l
             continue
         if count.find(exp.Distinct):
             names = {c.name.lower() for c in count.find_all(exp.Column)}
-            info = catalog.table(target)
-            own_columns = {c.name.lower() for c in info.columns} if info is not None else set()
-            if names & (refers | own_columns):
+            if names & _counting_columns(catalog, target):
                 return []
         elif target.lower() in tables:
             return []

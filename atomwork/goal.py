@@ -220,6 +220,10 @@ def _listed_items(text: str, start: int) -> list[list[str]]:
     return items
 
 
+def _is_dimension(word: str) -> bool:
+    return word in DIMENSIONS or word.rstrip("s") in DIMENSIONS
+
+
 def asks_breakdown(text: str, dimension: str) -> bool:
     """ "by region", "per month", "by department and quarter", "unusual months", "regions by ...".
     An item's dimension is its last dimension word ("by customer market segment" is by segment)."""
@@ -228,7 +232,7 @@ def asks_breakdown(text: str, dimension: str) -> bool:
         for item in _listed_items(text, match.end()):
             if item[0] in _MEASURE_START:
                 continue  # "nations by total supplier balance" ranks by a measure
-            heads = [w for w in item if w.rstrip("s") in DIMENSIONS or w in DIMENSIONS]
+            heads = [w for w in item if _is_dimension(w)]
             if heads and heads[-1] in (dimension, dimension + "s"):
                 return True
     # "monthly ticket volumes", "quarterly revenue", "regions by revenue" (but "customers per
@@ -236,7 +240,7 @@ def asks_breakdown(text: str, dimension: str) -> bool:
     if re.search(rf"\b{dimension}ly\b", text):
         return True
     for match in re.finditer(rf"\b{dimension}s?\s+(?:by|per)\s+(?:the\s+)?([a-z]+)", text):
-        if match.group(1).rstrip("s") not in DIMENSIONS and match.group(1) not in DIMENSIONS:
+        if not _is_dimension(match.group(1)):
             return True
     return False
 
