@@ -15,8 +15,10 @@ from sqlglot import exp
 from atomwork.agents.sql_structure import (
     counted_table_problems,
     fan_out_problems,
+    key_mismatch_problems,
     parse,
     unknown_value_problems,
+    window_repeat_problems,
 )
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
@@ -106,6 +108,9 @@ def _identifiers(sql: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare)}
 
 
+_ALIAS = re.compile(r"\bAS\s+\"?([A-Za-z_][A-Za-z0-9_]*)", re.I)
+
+
 def _literals(sql: str) -> str:
     return " ".join(m.lower() for m in re.findall(r"'((?:[^']|'')*)'", sql))
 
@@ -188,7 +193,11 @@ def check_sql_answer(
     """The reasons the result does not answer ``question`` (empty when every check holds)."""
     problems: list[str] = []
     lowered_sql = sql.lower()
-    idents = _identifiers(sql)
+    # Names the query makes up (AS ticket_volume) say nothing of what it reads.
+    known = {t.name.lower() for t in catalog.tables} | {
+        c.name.lower() for t in catalog.tables for c in t.columns
+    }
+    idents = _identifiers(sql) - {a.lower() for a in _ALIAS.findall(sql) if a.lower() not in known}
     literals = _literals(sql)
     asked_years = sorted(set(question_years(question)) | set(period_years or []))
     # Filters that select nothing the question asked for, which also explain an empty result:
@@ -296,6 +305,8 @@ def check_sql_answer(
     # and so does avg(c_acctbal) over customer JOIN orders; "how many customers" counts customers.
     problems.extend(fan_out_problems(sql, catalog, question))
     problems.extend(counted_table_problems(question, sql, catalog))
+    problems.extend(key_mismatch_problems(sql, catalog))
+    problems.extend(window_repeat_problems(sql, table))
 
     # The aggregation must fit the question's measure.
     if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):

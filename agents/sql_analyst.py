@@ -29,7 +29,8 @@ from atomwork.agents.sql_structure import (
     value_case_repair,
 )
 from atomwork.errors import AtomworkError, PermissionDenied
-from atomwork.models.base import ChatModel
+from atomwork.models.base import ChatModel, Completion
+from atomwork.models.logprobs import TokenLogprob, repeat_chance
 from atomwork.models.purpose import Purpose
 from atomwork.policy import Access
 from atomwork.prompts import render
@@ -55,6 +56,12 @@ _RELATIVE = re.compile(
 # unverified. (Rephrased prompts were tried and wrote worse SQL, and they defeat the KV cache.)
 TEMPERATURES: tuple[float, ...] = (0.0, 0.4, 0.7)
 
+SURE = 0.8
+"""The least chance that a verifying sample repeats the greedy query for that sample to be skipped."""
+
+LOGPROB_ALTERNATIVES = 5
+"""Alternatives read per token of a greedy query: enough to bound a sample's chance of repeating it."""
+
 RETRY_TEMPERATURE = 0.3
 """The least temperature of a corrected query: decoded greedily, the correction of a query that
 failed often repeats it word for word, the error notwithstanding."""
@@ -76,6 +83,9 @@ class SqlCandidate(BaseModel):
     repairs: list[str] = Field(default_factory=list)
     """Rewrites of the model's query that made it run (:mod:`.sql_repair`)."""
     calls: int = 0
+    repeat_chance: float | None = None
+    """The chance, from the model's token probabilities, that a sample at the verifying temperature
+    writes this query token for token; known for a query written in one reply, None otherwise."""
 
     @property
     def usable(self) -> bool:
@@ -128,6 +138,72 @@ def extract_sql(text: str) -> str:
     )
     first = next(starts, 0)
     return "\n".join(lines[first:]).strip().split(";")[0].strip()
+
+
+def query_repeat_chance(reply: Completion, temperature: float) -> float | None:
+    """The chance that a sample at ``temperature`` writes the same query as ``reply``: the tokens up
+    to the end of its SQL fence count, prose after it does not, and a token choice that only
+    respells the query (letter case, spacing, an output alias, the closing semicolon) counts as the
+    same query. None when the backend reported no token probabilities."""
+    if not reply.logprobs:
+        return None
+    block = _SQL_BLOCK.search(reply.text)
+    end = block.end(1) if block else len(reply.text)
+    counted: list[TokenLogprob] = []
+    starts: list[int] = []  # where each counted token starts in the generated text
+    length = 0
+    for token in reply.logprobs:
+        counted.append(token)  # the token that reaches the end decides where the query stops
+        starts.append(length)
+        length += len(token.token)
+        if length > end:
+            break
+    generated = "".join(t.token for t in counted)
+
+    def respells(i: int, alternative: str) -> bool:
+        if _names_alias(generated[: starts[i]], counted[i].token, alternative):
+            return True
+        ahead = generated[starts[i] :]
+        quoted = generated.count("'", 0, starts[i]) % 2 == 1  # the token starts inside a text value
+        wanted = _spelling(alternative, quoted)
+        readings = (ahead, _OUTPUT_ALIAS.sub("", ahead))  # with and without the output aliases
+        return any(_spelling(text, quoted).startswith(wanted) for text in readings)
+
+    return repeat_chance(counted, temperature, equivalent=respells)
+
+
+_OUTPUT_ALIAS = re.compile(r"\s+AS\s+(?:\w+|\"[^\"]*\")", re.I)
+
+
+_AS_END = re.compile(r"\bAS\s*$", re.I)
+_AS_NAME_END = re.compile(r"\bAS\s+\w+$", re.I)
+_NAME_START = re.compile(r"\s*\w+")
+_NAME_GOES_ON = re.compile(r"\w+|\s+")
+
+
+def _names_alias(before: str, token: str, alternative: str) -> bool:
+    """Whether ``token`` and ``alternative`` both only spell the name given after ``AS`` (an output
+    column's or a table's: the figures do not depend on it); a type in ``CAST(x AS type)`` does."""
+    if _AS_END.search(before):
+        shape = _NAME_START  # the name's first word
+    elif _AS_NAME_END.search(before):
+        shape = _NAME_GOES_ON  # more of the name, or its end
+    else:
+        return False
+    if not shape.fullmatch(token) or not shape.fullmatch(alternative):
+        return False
+    cast = before.upper().rfind("CAST(")
+    return cast < 0 or before.count("(", cast) <= before.count(")", cast)
+
+
+def _spelling(text: str, quoted: bool = False) -> str:
+    """SQL text with what does not change its meaning taken out: letter case, spacing and semicolons
+    outside text values (``quoted``: ``text`` starts inside one)."""
+    kept = []
+    for part in text.split("'"):
+        kept.append(part if quoted else re.sub(r"[\s;]+", "", part).lower())
+        quoted = not quoted
+    return "'".join(kept)
 
 
 def _same_sql(a: str, b: str) -> bool:
@@ -237,7 +313,7 @@ class SqlAnalyst:
             earlier = candidates[-1].reply if candidates else None
             candidates.append(self._candidate(question, asked, variant, hint_years, earlier))
             found = self._agreement(candidates)
-            if found is not None or not self.verify:
+            if found is not None or not self.verify or _sure(candidates):
                 break
         return self._conclude(question, candidates)
 
@@ -249,7 +325,8 @@ class SqlAnalyst:
         candidate = SqlCandidate(variant=variant)
         written = ""  # the model's own query, before any repair
         for attempt in range(self.max_retries + 1):
-            text = self.model.complete(
+            first_greedy = attempt == 0 and TEMPERATURES[variant] == 0
+            reply = self.model.generate(
                 messages,
                 max_tokens=self.max_tokens,
                 temperature=TEMPERATURES[variant]
@@ -257,9 +334,13 @@ class SqlAnalyst:
                 else max(TEMPERATURES[variant], RETRY_TEMPERATURE),
                 purpose=Purpose.SQL,
                 prediction=prediction,
+                # A greedy query's own token probabilities tell how a verifying sample would go.
+                logprobs=LOGPROB_ALTERNATIVES if first_greedy else 0,
             )
+            text = reply.text
             candidate.calls += 1
             candidate.reply = prediction = text  # a corrected query mostly repeats the one it corrects
+            candidate.repeat_chance = query_repeat_chance(reply, TEMPERATURES[1]) if first_greedy else None
             sql = extract_sql(text)
             if attempt > 0 and _same_sql(sql, written):
                 break  # the model repeated the query it was asked to correct: it has no other
@@ -364,6 +445,13 @@ class SqlAnalyst:
             chosen = pair[0]
             notes = ["two independently sampled queries returned the same figures"]
             verified = True
+        elif self.verify and _sure(candidates):
+            chosen = candidates[0]
+            notes = [
+                f"the model's token probabilities give a {chosen.repeat_chance:.0%} chance that an "
+                "independently sampled query is this same query, so none was sampled"
+            ]
+            verified = True
         else:
             ran = [c for c in candidates if c.table is not None]
             if not ran:
@@ -410,6 +498,20 @@ class SqlAnalyst:
             return table, 0
         # Rows with equal keys come in any order: the wider read lists the same ranking, ties and all.
         return Table(columns=table.columns, rows=[*wider.rows[: cut.limit], *tied]), len(tied)
+
+
+def _sure(candidates: Sequence[SqlCandidate]) -> bool:
+    """Whether the first query alone settles the answer: it passed every check as written, and a
+    verifying sample would repeat it with a chance of at least :data:`SURE`. Skipping that sample
+    loses it only the (at most 1 - SURE) chance of catching a confident mistake."""
+    first = candidates[0]
+    return (
+        len(candidates) == 1
+        and first.usable
+        and first.calls == 1
+        and first.repeat_chance is not None
+        and first.repeat_chance >= SURE
+    )
 
 
 class SqlAnswerError(AtomworkError):

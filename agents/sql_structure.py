@@ -10,6 +10,8 @@ and return plausible figures:
   Where the repeating table is joined only to be joined (none of its columns used elsewhere, and
   the question does not name it), the join is dropped (:func:`dangling_join_repair`);
 - "how many customers" counted over rows of another table (:func:`counted_table_problems`);
+- two keys of different things set equal, ``r_regionkey = s_nationkey`` (:func:`key_mismatch_problems`);
+- a window aggregate that repeats a breakdown's rows (:func:`window_repeat_problems`);
 - a top-N answer whose last row ties with the next ones (:func:`ranking` finds them; the
   analyst shows them all rather than one picked by chance);
 - "how many conversions" written ``count(conversions)`` over a numeric column: the rows that have
@@ -26,6 +28,7 @@ from pydantic import BaseModel
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from atomwork.table import Table
 from atomwork.tools.schema import SchemaCatalog
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "dangling_join_repair",
     "fan_out_problems",
     "from_clause",
+    "key_mismatch_problems",
     "own",
     "parse",
     "ranking",
@@ -43,6 +47,7 @@ __all__ = [
     "table_aliases",
     "unknown_value_problems",
     "value_case_repair",
+    "window_repeat_problems",
 ]
 
 
@@ -344,6 +349,62 @@ def dangling_join_repair(question: str, sql: str, catalog: SchemaCatalog) -> tup
     if not changes:
         return None
     return render(tree), changes
+
+
+def _key_domains(catalog: SchemaCatalog) -> dict[str, str]:
+    """``table.column`` of every join key -> the key it holds values of (a key referred to holds its
+    own): ``supplier.s_nationkey`` and ``nation.n_nationkey`` -> ``nation.n_nationkey``."""
+    domains: dict[str, str] = {}
+    for join in catalog.joins:
+        target = join.right.lower()
+        domains[join.left.lower()] = target
+        domains.setdefault(target, target)
+    return domains
+
+
+def key_mismatch_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
+    """Two keys of different things set equal (``r_regionkey = s_nationkey``): the query runs and
+    pairs a region with whatever supplier's nation number happens to match. Keys holding values of
+    the same key (``c_nationkey = s_nationkey``, "in the same nation") are fine."""
+    tree = parse(sql)
+    if tree is None:
+        return []
+    domains = _key_domains(catalog)
+    problems: list[str] = []
+    for select in tree.find_all(exp.Select):
+        for node in select.find_all(exp.EQ):
+            if not own(select, node) or not isinstance(node.this, exp.Column):
+                continue
+            if not isinstance(node.expression, exp.Column):
+                continue
+            sides = []
+            for column in (node.this, node.expression):
+                table = _column_table(select, column, catalog)
+                sides.append(f"{table}.{column.name}".lower() if table else None)
+            left, right = sides
+            if left is None or right is None or left not in domains or right not in domains:
+                continue
+            if domains[left] != domains[right]:
+                problems.append(
+                    f"the query sets {left} equal to {right}, but they are keys of different things "
+                    f"({domains[left]} and {domains[right]}); join through the tables that link them"
+                )
+    return problems
+
+
+def window_repeat_problems(sql: str, table: Table) -> list[str]:
+    """A window aggregate (``count(*) OVER (PARTITION BY status)``) keeps every row it reads, so a
+    breakdown comes back as the same row many times; GROUP BY gives one row per group."""
+    tree = parse(sql)
+    if tree is None or tree.find(exp.Window) is None:
+        return []
+    rows = [tuple(map(repr, row)) for row in table.rows]
+    if len(set(rows)) == len(rows):
+        return []
+    return [
+        "the result repeats identical rows: a window function (OVER) keeps every row it reads; "
+        "aggregate with GROUP BY for one row per group"
+    ]
 
 
 _COUNTED = re.compile(

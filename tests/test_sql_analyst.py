@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer, named_values
 from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
     ASK_TOOL,
+    LOGPROB_ALTERNATIVES,
     RETRY_TEMPERATURE,
+    SURE,
     TEMPERATURES,
     SqlAnalyst,
     SqlAnswerError,
     extract_sql,
     period_hints,
+    query_repeat_chance,
     results_agree,
 )
 from atomwork.agents.sql_hints import from_clause, question_notes
 from atomwork.models import ScriptedModel
+from atomwork.models.base import Completion
+from atomwork.models.logprobs import TokenAlternative, TokenLogprob
 from atomwork.models.scripted import FunctionModel, ModelCallInfo
 from atomwork.result import StopReason
 from atomwork.sdk import Atomwork
@@ -422,3 +430,71 @@ def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
         SqlAnalyst(warehouse, model, max_retries=2).answer("How many conversions did the campaigns bring in?")
     # Each of the three samples: the query, then the same query again after the error, then no more.
     assert len(model.calls) == 6
+
+
+# -- a greedy query sure enough to need no second sample ----------------------------------------
+
+
+def scored(text: str, doubts: dict[str, list[tuple[str, float]]] | None = None) -> Completion:
+    """``text`` as a backend reports it with log-probabilities: one token per word (with the space
+    before it), each certain unless ``doubts`` lists alternatives and their probabilities for it."""
+    tokens = []
+    for piece in re.split(r"(?=\s)", text):
+        others = (doubts or {}).get(piece.strip(), [])
+        p = 1.0 - sum(q for _, q in others)
+        top = sorted([(piece, p), *others], key=lambda a: -a[1])
+        tokens.append(
+            TokenLogprob(
+                token=piece,
+                logprob=math.log(p),
+                top=[TokenAlternative(token=t, logprob=math.log(q)) for t, q in top],
+            )
+        )
+    return Completion(text=text, logprobs=tokens)
+
+
+def test_respelling_alternatives_and_prose_after_the_query_do_not_count():
+    query = fenced("SELECT count(*) AS n FROM orders WHERE o_orderstatus = 'F';") + "\nIt counts orders."
+    respelt = {"count(*)": [(" COUNT(*)", 0.4)], "AS": [(" FROM", 0.3)], "counts": [(" sums", 0.5)]}
+    sure = scored(query, respelt)
+    assert query_repeat_chance(sure, 0.4) == pytest.approx(1.0)
+    # Another function, or another text value's spelling, is another query.
+    for doubt in ({"count(*)": [(" sum(o_totalprice)", 0.4)]}, {"'F';": [(" 'f';", 0.4)]}):
+        chance = query_repeat_chance(scored(query, doubt), 0.4)
+        assert chance == pytest.approx(0.6**2.5 / (0.6**2.5 + 0.4**2.5))
+    assert query_repeat_chance(Completion(text=query), 0.4) is None  # no probabilities reported
+
+
+def test_a_sure_greedy_query_is_verified_without_a_second_sample(warehouse, catalog):
+    asked: list[ModelCallInfo] = []
+
+    def reply(info: ModelCallInfo) -> Completion:
+        asked.append(info)
+        return scored(fenced(COUNT_ORDERS), {"count(*)": [(" COUNT(*)", 0.3), (" count(o_orderkey)", 0.01)]})
+
+    answer = SqlAnalyst(warehouse, FunctionModel(reply), catalog=catalog).answer("How many orders are there?")
+    assert answer.verified and answer.table.rows == [[15000]]
+    assert [(a.temperature, a.logprobs) for a in asked] == [(0.0, LOGPROB_ALTERNATIVES)]
+    assert answer.candidates[0].repeat_chance is not None and answer.candidates[0].repeat_chance >= SURE
+    assert "token probabilities" in answer.notes[0]
+
+
+def test_a_doubtful_greedy_query_is_checked_by_a_sample(warehouse, catalog):
+    doubt = {"count(*)": [(" sum(o_totalprice)", 0.45)]}
+    replies = [scored(fenced(COUNT_ORDERS), doubt), fenced("SELECT count(o_orderkey) AS n FROM orders")]
+    model = FunctionModel(lambda info: replies[info.index])
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are there?")
+    assert answer.verified and len(model.calls) == 2
+    assert answer.candidates[0].repeat_chance is not None and answer.candidates[0].repeat_chance < SURE
+    assert "two independently sampled queries" in answer.notes[0]
+
+
+def test_a_sure_query_that_fails_a_check_is_not_taken_on_its_word(warehouse, catalog):
+    wrong_year = "SELECT count(*) AS n FROM orders WHERE year(o_orderdate) = 1995"
+    replies = [scored(fenced(wrong_year)), fenced(COUNT_ORDERS), fenced(wrong_year)]
+    model = FunctionModel(lambda info: replies[min(info.index, len(replies) - 1)])
+    answer = SqlAnalyst(warehouse, model, catalog=catalog, max_retries=0).answer(
+        "How many orders were placed in 1996?"
+    )
+    # The certain query said 1995: certainty does not excuse a failed check.
+    assert len(model.calls) > 1 and not answer.verified

@@ -13,9 +13,11 @@ from atomwork.agents.sql_structure import (
     counted_table_problems,
     dangling_join_repair,
     fan_out_problems,
+    key_mismatch_problems,
     ranking,
     unknown_value_problems,
     value_case_repair,
+    window_repeat_problems,
 )
 from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
@@ -298,3 +300,42 @@ def test_a_share_of_exactly_all_is_a_problem(catalog):
     problems = check_sql_answer(question, sql, Table(columns=["pct"], rows=[[100.0]]), catalog)
     assert any(p.startswith("the share is exactly 100.0 (pct)") for p in problems)
     assert check_sql_answer(question, sql, Table(columns=["pct"], rows=[[20.03]]), catalog) == []
+
+
+def test_keys_of_different_things_are_not_set_equal(catalog):
+    mixed = (
+        "SELECT r_name, avg(s_acctbal) AS balance FROM region JOIN supplier ON r_regionkey = s_nationkey "
+        "GROUP BY r_name"
+    )
+    assert key_mismatch_problems(mixed, catalog) == [
+        "the query sets region.r_regionkey equal to supplier.s_nationkey, but they are keys of different "
+        "things (region.r_regionkey and nation.n_nationkey); join through the tables that link them"
+    ]
+    # Two keys holding the same thing's values ("in the same nation"), and the schema's own joins.
+    same_nation = "SELECT count(*) FROM customer c JOIN supplier s ON c.c_nationkey = s.s_nationkey"
+    route = (
+        "SELECT r_name, avg(s_acctbal) FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey GROUP BY r_name"
+    )
+    assert key_mismatch_problems(same_nation, catalog) == key_mismatch_problems(route, catalog) == []
+
+
+def test_a_window_aggregate_that_repeats_rows_is_a_problem(warehouse, catalog):
+    window = "SELECT o_orderstatus, count(*) OVER (PARTITION BY o_orderstatus) AS orders FROM orders"
+    grouped = "SELECT o_orderstatus, count(*) AS orders FROM orders GROUP BY 1"
+    question = "How many orders are there in each order status?"
+    problems = check_sql_answer(question, window, warehouse.query(window), catalog)
+    assert any("window function" in p for p in problems), problems
+    assert window_repeat_problems(grouped, warehouse.query(grouped)) == []
+    # A window over distinct rows (a share of the total) repeats nothing.
+    share = "SELECT o_orderstatus, count(*) * 1.0 / sum(count(*)) OVER () AS share FROM orders GROUP BY 1"
+    assert window_repeat_problems(share, warehouse.query(share)) == []
+
+
+def test_a_made_up_column_name_does_not_stand_for_a_table(catalog):
+    # "ticket volume" counted from orders: the alias ticket_volume is not the tickets table.
+    question = "How many support tickets were opened in 1997?"
+    orders = "SELECT count(*) AS ticket_volume FROM orders WHERE year(o_orderdate) = 1997"
+    table = Table(columns=["ticket_volume"], rows=[[2290]])
+    problems = check_sql_answer(question, orders, table, catalog)
+    assert any("does not use it" in p for p in problems), problems

@@ -158,16 +158,19 @@ def test_concurrent_requests_are_in_flight_on_one_endpoint_at_once(vllm_url):
             )
             time.sleep(0.05)
 
+    # Threads start one by one; without a barrier the first reply can finish before the last request
+    # is sent, and the peak below would measure thread start-up rather than the pool.
+    ready = threading.Barrier(4)
+
+    def ask(i: int) -> str:
+        ready.wait(timeout=30)
+        return model.complete([HumanMessage(f"Count from {i} to {i + 20}.")], max_tokens=48)
+
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            replies = list(
-                pool.map(
-                    lambda i: model.complete([HumanMessage(f"Count from {i} to {i + 20}.")], max_tokens=48),
-                    range(4),
-                )
-            )
+            replies = list(pool.map(ask, range(4)))
     finally:
         stop.set()
         watcher.join()

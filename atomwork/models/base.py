@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from atomwork import tracing
 from atomwork.errors import ModelError
 from atomwork.models.attribution import current_scope
+from atomwork.models.logprobs import TokenLogprob
 from atomwork.models.purpose import Purpose
 from atomwork.models.retry import RetryPolicy, backend_errors, call_with_retry
 from atomwork.tracing import Attr, SpanName
@@ -37,6 +38,8 @@ class Completion(BaseModel):
     """The server that answered (served backends); None for in-process models."""
     failed_endpoints: list[str] = Field(default_factory=list)
     """Servers tried first for this call that failed (connection, timeout, 5xx), in order."""
+    logprobs: list[TokenLogprob] | None = None
+    """Per generated token, when the caller asked for them and the backend reports them."""
 
 
 class ModelCall(BaseModel):
@@ -161,11 +164,13 @@ class ChatModel(ABC):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> str | Completion:
         """Return the assistant's text; with ``json_schema`` it must be JSON obeying it.
 
         ``purpose`` names the agent step (plan, args, score, ...) for logs, usage and fakes.
-        A :class:`Completion` also reports token counts for the call log."""
+        A :class:`Completion` also reports token counts for the call log, and the tokens'
+        log-probabilities when ``logprobs`` > 0 asked for them (that many alternatives each)."""
 
     def complete(
         self,
@@ -187,6 +192,33 @@ class ChatModel(ABC):
         ``prediction``: text the reply is expected to resemble (OpenAI's "predicted outputs"). It
         does not steer what is generated; a backend that can speculate from it (llama.cpp) decodes
         the matching stretches in batches, the others ignore it."""
+        return self.generate(
+            messages,
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            purpose=purpose,
+            stop=stop,
+            repeat_penalty=repeat_penalty,
+            prediction=prediction,
+        ).text
+
+    def generate(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        purpose: Purpose = Purpose.CHAT,
+        stop: Sequence[str] | None = None,
+        repeat_penalty: float | None = None,
+        prediction: str | None = None,
+        logprobs: int = 0,
+    ) -> Completion:
+        """:meth:`complete`, returning the whole :class:`Completion`: the text, its token counts and,
+        with ``logprobs`` > 0, each token's log-probability with that many alternatives (None where
+        the backend does not report them)."""
         purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
         with self.call_span(purpose):
@@ -203,6 +235,7 @@ class ChatModel(ABC):
                     stop=stop,
                     repeat_penalty=repeat_penalty,
                     prediction=prediction,
+                    logprobs=logprobs,
                 ),
                 policy=self.retry_policy,
                 what=f"{self.name} {purpose} call",
@@ -216,13 +249,13 @@ class ChatModel(ABC):
                 messages,
                 json_schema,
                 _Recorded(
-                    **done.model_dump(exclude={"stop", "repeat_penalty", "streamed"}),
+                    **done.model_dump(exclude={"stop", "repeat_penalty", "streamed", "logprobs"}),
                     stop=stop,
                     repeat_penalty=repeat_penalty,
                 ),
                 seconds,
             )
-        return done.text
+        return done
 
     @contextmanager
     def call_span(self, purpose: Purpose) -> Iterator[None]:

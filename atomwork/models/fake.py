@@ -54,6 +54,7 @@ class ScriptedModel(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> Completion:
         if self._responder is not None:
             reply = self._responder(purpose, messages, json_schema)

@@ -103,6 +103,7 @@ class FaultyModel(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> str | Completion:
         fault, garbage = self._roll(purpose, messages)
         if fault is Fault.ERROR:
@@ -125,6 +126,7 @@ class FaultyModel(ChatModel):
             stop=stop,
             repeat_penalty=repeat_penalty,
             prediction=prediction,
+            logprobs=logprobs,
         )
 
     def close(self) -> None:

@@ -138,13 +138,14 @@ class LlamaCppModel(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> Completion:
         check_model_requests_allowed(f"{self.name} {purpose} call")
         kwargs = _decoding(json_schema, stop, repeat_penalty)
         with self._turn(purpose):
             # The model counts the prompt tokens it really evaluates; the rest came from the live KV
             # cache or a restored prefix state.
-            self._llm.start_generation()
+            self._llm.start_generation(logprobs)
             if prediction:
                 from atomwork.models.llamacpp_draft import PredictionDraft
 
@@ -162,14 +163,18 @@ class LlamaCppModel(ChatModel):
             finally:
                 self._llm.draft_model = None
             evaluated = self._llm.prompt_evaluated
+            # The tokens of the reply; a stop string's tokens sampled past its end are left out.
+            completion_tokens = int((response.get("usage") or {}).get("completion_tokens") or 0)
+            token_logprobs = self._llm.token_logprobs[:completion_tokens] if logprobs else None
         content = response["choices"][0]["message"].get("content") or ""
         usage = response.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         return Completion(
             text=str(content),
             prompt_tokens=prompt_tokens,
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            completion_tokens=completion_tokens,
             cached_prompt_tokens=max(0, prompt_tokens - evaluated),
+            logprobs=token_logprobs,
         )
 
     def _stream(

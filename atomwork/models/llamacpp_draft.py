@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp.llama_speculative import LlamaDraftModel
 
+from atomwork.models.logprobs import TokenAlternative, TokenLogprob
+
 __all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft", "drafting_llama"]
 
 DRAFT_WINDOW = 10
@@ -74,9 +76,40 @@ class DraftingLlama(_LlamaBase):
     decode_steps = 0
     """Evaluations after the prompt in the last generation: one per token, fewer while drafts match."""
     _prompt_done = False
+    logprob_top = 0
+    """Alternatives to record with each sampled token's log-probability (0: none recorded)."""
+    token_logprobs: list[TokenLogprob]
 
-    def start_generation(self) -> None:
+    def start_generation(self, logprob_top: int = 0) -> None:
         self.prompt_evaluated, self.decode_steps, self._prompt_done = 0, 0, False
+        self.logprob_top, self.token_logprobs = logprob_top, []
+
+    def sample(self, *args: Any, **kwargs: Any) -> int:
+        token: int = super().sample(*args, **kwargs)
+        if self.logprob_top:
+            idx = kwargs.get("idx")  # generate passes the position sampled by keyword
+            self._note_logprob(token, -1 if idx is None else idx - self.n_tokens)
+        return token
+
+    def _note_logprob(self, token: int, row: int) -> None:
+        """The sampled token's log-probability and the likeliest alternatives at its position, read
+        from llama.cpp's raw logits (temperature 1, before the sampler's cuts)."""
+        logits = np.ctypeslib.as_array(self._ctx.get_logits_ith(row), shape=(self.n_vocab(),))
+        peak = float(logits.max())
+        log_total = peak + float(np.log(np.exp(logits - peak, dtype=np.float64).sum()))
+        top = np.argpartition(logits, -self.logprob_top)[-self.logprob_top :]
+        top = top[np.argsort(-logits[top])]
+
+        def text(t: int) -> str:
+            return self.detokenize([t]).decode("utf-8", errors="replace")
+
+        self.token_logprobs.append(
+            TokenLogprob(
+                token=text(token),
+                logprob=float(logits[token]) - log_total,
+                top=[TokenAlternative(token=text(int(t)), logprob=float(logits[t]) - log_total) for t in top],
+            )
+        )
 
     def eval(self, tokens: Sequence[int]) -> None:
         if not self._prompt_done:  # a generation's first evaluation is its prompt's uncached part

@@ -26,6 +26,7 @@ from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion
 from atomwork.models.endpoints import EndpointPool, Lease
 from atomwork.models.guard import check_model_requests_allowed
+from atomwork.models.logprobs import TokenLogprob
 from atomwork.models.purpose import Purpose
 from atomwork.models.retry import RetryPolicy, TransientModelError, call_with_retry, one_line
 from atomwork.settings import EndpointSettings
@@ -246,6 +247,7 @@ class OpenAICompatModel(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> Completion:
         body = self._body(
             json_schema=json_schema,
@@ -255,6 +257,8 @@ class OpenAICompatModel(ChatModel):
             stop=stop,
             repeat_penalty=repeat_penalty,
         )
+        if logprobs:
+            body.update(logprobs=True, top_logprobs=logprobs)
         # ``prediction`` is not sent: vLLM's server has no predicted-outputs field (its speculative
         # decoding is a server setting), and OpenAI's rejects it alongside several other options.
         # One attempt (with failover across endpoints): ChatModel.complete retries it.
@@ -262,7 +266,13 @@ class OpenAICompatModel(ChatModel):
             purpose, messages, lambda chat, timeout: chat.bind(**body, timeout=timeout), retry=False
         )
         done = _completion(message, str(message.content or ""))
-        return done.model_copy(update={"endpoint": url, "failed_endpoints": failed})
+        return done.model_copy(
+            update={
+                "endpoint": url,
+                "failed_endpoints": failed,
+                "logprobs": _logprobs(message) if logprobs else None,
+            }
+        )
 
     def _stream(
         self,
@@ -364,6 +374,15 @@ class OpenAICompatModel(ChatModel):
             if call["name"] == tool_name:
                 return dict(call["args"])
         raise ModelError(f"{self.name} did not call tool {tool_name!r} (answered {message.content!r:.200})")
+
+
+def _logprobs(message: AIMessage) -> list[TokenLogprob] | None:
+    """The token log-probabilities of an OpenAI chat reply (``logprobs.content``), None if absent."""
+    content = (message.response_metadata.get("logprobs") or {}).get("content")
+    if not content:
+        return None
+    # Entries carry token, logprob, bytes and top_logprobs; the bytes are not kept.
+    return [TokenLogprob.model_validate({**e, "top": e.get("top_logprobs") or []}) for e in content]
 
 
 def _completion(message: AIMessage, text: str) -> Completion:

@@ -56,6 +56,7 @@ class PacedModel(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> Completion:
         done = self._reply(
             messages,
@@ -66,6 +67,7 @@ class PacedModel(ChatModel):
             stop=stop,
             repeat_penalty=repeat_penalty,
             prediction=prediction,
+            logprobs=logprobs,
         )
         tokens = -(-len(done.text) // self.chars_per_token)
         time.sleep(self.seconds_per_call + tokens * self.seconds_per_token)

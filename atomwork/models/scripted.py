@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 Reply = str | Mapping[str, Any] | list[Any] | BaseModel | Exception
-"""What a test double answers: text, JSON (a mapping, list or pydantic model), or an exception to raise."""
+"""What a test double answers: text, JSON (a mapping, list or pydantic model), an exception to raise,
+or a :class:`Completion` (its text, with the token log-probabilities a backend would report)."""
 
 
 class UnexpectedModelCall(AssertionError):
@@ -68,6 +69,8 @@ class ModelCallInfo(BaseModel):
     repeat_penalty: float | None = None
     prediction: str | None = None
     """Text the caller expects the reply to resemble (speculative decoding only)."""
+    logprobs: int = 0
+    """Alternatives asked for per token's log-probability (0: none asked)."""
     tool: ToolSpec | None = None
 
     @property
@@ -124,6 +127,7 @@ class _TestDouble(ChatModel):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        logprobs: int = 0,
     ) -> Completion:
         with self._counter_lock:
             index, self._count = self._count, self._count + 1
@@ -137,12 +141,17 @@ class _TestDouble(ChatModel):
             stop=list(stop) if stop else None,
             repeat_penalty=repeat_penalty,
             prediction=prediction,
+            logprobs=logprobs,
             tool=getattr(self._asking, "tool", None),
         )
-        text = reply_text(self._reply(info))
+        reply = self._reply(info)
+        text = reply_text(reply)
         # Estimated counts (about four characters a token) so usage accounting can be tested.
         return Completion(
-            text=text, prompt_tokens=estimate_tokens(info.prompt), completion_tokens=estimate_tokens(text)
+            text=text,
+            prompt_tokens=estimate_tokens(info.prompt),
+            completion_tokens=estimate_tokens(text),
+            logprobs=reply.logprobs if isinstance(reply, Completion) and logprobs else None,
         )
 
     @abstractmethod
@@ -156,6 +165,8 @@ def reply_text(reply: Reply) -> str:
         raise reply
     if isinstance(reply, str):
         return reply
+    if isinstance(reply, Completion):
+        return reply.text
     if isinstance(reply, BaseModel):
         return reply.model_dump_json()
     if isinstance(reply, Mapping | list):
