@@ -108,6 +108,29 @@ def test_a_predicted_reply_is_decoded_in_fewer_steps(model):
     assert "FROM orders" in unrelated
 
 
+def test_a_greedy_reply_reports_its_tokens_log_probabilities(model):
+    import math
+
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from atomwork.models.logprobs import repeat_chance
+
+    messages = [
+        SystemMessage("Write DuckDB SQL for orders(o_orderkey, o_totalprice, o_orderdate). Reply in SQL."),
+        HumanMessage("How many orders are there?"),
+    ]
+    reply = model.generate(messages, max_tokens=60, purpose=Purpose.SQL, logprobs=3)
+    assert reply.logprobs is not None and len(reply.logprobs) == reply.completion_tokens
+    assert "".join(t.token for t in reply.logprobs).strip() == reply.text.strip()
+    for token in reply.logprobs:
+        # Greedy: the chosen token is the likeliest, and the alternatives are ranked.
+        assert len(token.top) == 3 and token.top[0].token == token.token
+        assert token.logprob <= 0 and math.isclose(token.top[0].logprob, token.logprob)
+        assert [a.logprob for a in token.top] == sorted((a.logprob for a in token.top), reverse=True)
+    assert 0 < repeat_chance(reply.logprobs, 0.4) <= 1
+    assert model.generate(messages, max_tokens=60, purpose=Purpose.SQL).logprobs is None  # not asked for
+
+
 def test_constrained_decoding_yields_schema_valid_plan_json(model, registry):
     import jsonschema
 

@@ -138,6 +138,16 @@ def test_end_to_end_run_against_vllm(vllm_model, warehouse):
     assert set(result.plan.ids()) == set(result.outcomes)
 
 
+def test_the_server_reports_token_log_probabilities(vllm_model):
+    from langchain_core.messages import HumanMessage
+
+    reply = vllm_model.generate([HumanMessage("Count from 1 to 5.")], max_tokens=16, logprobs=2)
+    assert reply.logprobs is not None and 0 < len(reply.logprobs) <= 16
+    # The server also reports the end-of-turn token that stopped the reply.
+    assert "".join(t.token for t in reply.logprobs).startswith(reply.text)
+    assert all(t.logprob <= 0 and len(t.top) == 2 for t in reply.logprobs)
+
+
 def test_concurrent_requests_are_in_flight_on_one_endpoint_at_once(vllm_url):
     import re
     import threading
