@@ -327,6 +327,21 @@ def test_detect_anomalies_finds_a_planted_outlier() -> None:
     assert len(detect_anomalies(table, "revenue", "month", z_threshold=1).table.rows) > 2
 
 
+def test_detect_anomalies_scores_each_series_of_a_panel_on_its_own() -> None:
+    # Region x month: EUROPE's June doubles, yet stays far below ASIA's ordinary months, so across
+    # all 24 rows it looks ordinary; against EUROPE's own months it stands out.
+    rows = [["ASIA", f"1997-{m:02d}", 1000 + 7 * (m % 3)] for m in range(1, 13)]
+    rows += [["EUROPE", f"1997-{m:02d}", 200 if m == 6 else 100 + m % 3] for m in range(1, 13)]
+    table = Table(columns=["region", "month", "tickets"], rows=rows)
+    result = detect_anomalies(table, "tickets")
+    assert [r[:2] for r in result.table.rows] == [["EUROPE", "1997-06"]]
+    assert "EUROPE 1997-06" in result.summary and "each region's rows scored against its own" in result.summary
+    assert "EUROPE 1997-06" in detect_anomalies(table, "tickets", "region").summary  # the month named too
+    # A plain list (each region once) is scored as one series.
+    totals = Table(columns=["region", "tickets"], rows=[["A", 10], ["B", 11], ["C", 9], ["D", 10], ["E", 40]])
+    assert [r[0] for r in detect_anomalies(totals, "tickets").table.rows] == ["E"]
+
+
 def test_detect_anomalies_edge_cases() -> None:
     flat = Table(columns=["region", "value"], rows=[["A", 5], ["B", 5], ["C", 5], ["D", 5]])
     assert detect_anomalies(flat, "value").table.rows == []

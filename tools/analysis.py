@@ -3,6 +3,7 @@ over an earlier task's table."""
 
 from __future__ import annotations
 
+import statistics
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -113,7 +114,31 @@ def detect_anomalies(
         raise ToolError(
             f"need at least 3 numeric values in {value_column!r} to look for anomalies, got {len(scored)}"
         )
-    scores, median, _ = robust_z_scores([v for _, v in scored])
+    group_idx = _panel_group(table, value_idx, [row for row, _ in scored])
+    if group_idx is not None:
+        # A flagged row is named by its series and the columns that tell its rows apart.
+        label_idxs = sorted(
+            {*label_idxs, group_idx}
+            | {
+                i
+                for i in range(len(table.columns))
+                if i not in (value_idx, group_idx)
+                and all(as_number(r[i]) is None for r, _ in scored if r[i] is not None)
+            }
+        )
+    if group_idx is None:
+        scores, median, _ = robust_z_scores([v for _, v in scored])
+    else:
+        # Region x month: each region's months are scored against that region's own months, so a
+        # spike in a small region is not hidden by the spread between regions.
+        scores = [0.0] * len(scored)
+        groups: dict[str, list[int]] = {}
+        for i, (row, _) in enumerate(scored):
+            groups.setdefault(str(row[group_idx]), []).append(i)
+        for members in groups.values():
+            for i, z in zip(members, robust_z_scores([scored[i][1] for i in members])[0], strict=True):
+                scores[i] = z
+        median = statistics.median(v for _, v in scored)
     flagged = sorted(
         ((row, value, z) for (row, value), z in zip(scored, scores, strict=True) if abs(z) >= z_threshold),
         key=lambda item: -abs(item[2]),
@@ -127,6 +152,8 @@ def detect_anomalies(
         notes.append(f"{skipped_partial} partial period(s) not scored")
     if skipped_missing:
         notes.append(f"{skipped_missing} row(s) without a number skipped")
+    if group_idx is not None:
+        notes.append(f"each {table.columns[group_idx]}'s rows scored against its own")
     note = f" ({'; '.join(notes)})" if notes else ""
     if not flagged:
         summary = (
@@ -144,6 +171,29 @@ def detect_anomalies(
             f"{z_threshold:g}; median {num(median, 2)}): {listed}{more}{note}."
         )
     return ToolResult(summary=summary, table=out, empty_is_answer=True)
+
+
+PANEL_MIN_ROWS = 6
+"""Rows each group needs before a panel's groups are scored apart (fewer give no usable spread)."""
+
+
+def _panel_group(table: Table, value_idx: int, rows: list[list[Any]]) -> int | None:
+    """The column splitting a panel (region x month) into series, or None for a plain list: a text
+    column whose values each repeat on at least :data:`PANEL_MIN_ROWS` rows while another column
+    tells those rows apart. The one with the fewest groups wins."""
+    found: list[tuple[int, int]] = []
+    for i in range(len(table.columns)):
+        if i == value_idx or any(as_number(r[i]) is not None for r in rows if r[i] is not None):
+            continue
+        groups: dict[str, list[list[Any]]] = {}
+        for row in rows:
+            groups.setdefault(str(row[i]), []).append(row)
+        if len(groups) < 2 or min(len(g) for g in groups.values()) < PANEL_MIN_ROWS:
+            continue
+        others = [j for j in range(len(table.columns)) if j not in (i, value_idx)]
+        if any(all(len({str(r[j]) for r in g}) == len(g) for g in groups.values()) for j in others):
+            found.append((len(groups), i))
+    return min(found)[1] if found else None
 
 
 ANALYSIS_TOOLS = (sql_query, describe_schema, detect_anomalies)
