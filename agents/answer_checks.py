@@ -93,10 +93,15 @@ def _verb_root(word: str) -> str:
 _OUTCOME_EVENTS = {"won": "close", "win": "close", "wins": "close", "lost": "close", "lose": "close"}
 
 
+_PLACED = {"plac": "order"}
+
+
 def question_events(question: str) -> list[str]:
     """Roots of the dated events a question names: "shipped in 1995" -> ``ship``, "won" -> ``close``."""
     words = _WORD.findall(question.lower())
     events = [_verb_root(w) for w in words if w.endswith("ed") and len(w) >= 5]
+    # An order is placed on its order date: "orders placed in Q3" dates them by it.
+    events = [_PLACED.get(e, e) for e in events]
     if not re.search(r"\b(?:deals?|opportunit\w*)\b", question, re.I):
         return events  # "lost the most employees" closes no deal
     return events + [_OUTCOME_EVENTS[w] for w in words if w in _OUTCOME_EVENTS]
@@ -452,14 +457,16 @@ def _dimension_problems(question: str, table: Table, catalog: SchemaCatalog) -> 
     """ "Top 3 nations by ..." answered with regions: one breakdown asked, and no column of the
     result names it or holds its names."""
     dims = breakdowns(question)
-    if len(dims) != 1 or dims[0] in _PERIODS or _has_dimension(table, dims[0]):
+    if len(dims) != 1 or dims[0] in _PERIODS:
         return []
     dim = dims[0]
     categorical = catalog.categorical()
     columns = _name_columns(catalog, dim)
     known = {v for c in columns for v in categorical.get(c, [])}
     if not known:
-        return []  # names too many to list (customers): nothing to compare with
+        # Names too many to list (customers): a column named for the breakdown is all there is to go on.
+        return []
+    # The names themselves, not a column's name: "r_name AS nation" still lists regions.
     for column in table.columns:
         values = [str(v) for v in table.column(column) if v is not None]
         if values and all(v in known for v in values):

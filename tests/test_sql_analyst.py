@@ -163,6 +163,19 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "SELECT count(*) AS n FROM orders WHERE o_orderpriority = '1-URGENT'",
             "1994",
         ),
+        (  # regions under a column named "nation" are still regions
+            "Top 3 nations by total supplier account balance",
+            "SELECT r_name AS nation, sum(s_acctbal) AS balance FROM supplier JOIN nation ON "
+            "s_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey GROUP BY r_name "
+            "ORDER BY balance DESC LIMIT 3",
+            "nation names",
+        ),
+        (  # orders are placed on their order date, not their ship date
+            "How many orders placed in Q3 1993 had a line item received after its commit date?",
+            "SELECT count(DISTINCT l_orderkey) AS orders FROM lineitem WHERE l_receiptdate > l_commitdate "
+            "AND l_shipdate >= DATE '1993-07-01' AND l_shipdate < DATE '1993-10-01'",
+            "o_orderdate",
+        ),
     ],
 )
 def test_answer_checks_catch_mismatches(warehouse, catalog, question, sql, problem):
