@@ -335,7 +335,8 @@ def test_detect_anomalies_scores_each_series_of_a_panel_on_its_own() -> None:
     table = Table(columns=["region", "month", "tickets"], rows=rows)
     result = detect_anomalies(table, "tickets")
     assert [r[:2] for r in result.table.rows] == [["EUROPE", "1997-06"]]
-    assert "EUROPE 1997-06" in result.summary and "each region's rows scored against its own" in result.summary
+    assert "EUROPE 1997-06" in result.summary
+    assert "each region's rows scored against its own" in result.summary
     assert "EUROPE 1997-06" in detect_anomalies(table, "tickets", "region").summary  # the month named too
     # A plain list (each region once) is scored as one series.
     totals = Table(columns=["region", "tickets"], rows=[["A", 10], ["B", 11], ["C", 9], ["D", 10], ["E", 40]])
