@@ -3,9 +3,10 @@
 The model (a coder model) sees the live schema as ``CREATE TABLE`` text with sample values and
 business definitions, and writes one DuckDB SELECT. The SQL must parse as a single read-only
 SELECT and pass EXPLAIN; errors, empty results and failed answer checks go back to the model (at
-most ``max_retries`` times). The result is *verified* only when two independently sampled
-queries return the same figures and both pass the answer checks; otherwise it is reported as
-unverified, with the reasons.
+most ``max_retries`` times). The result is *verified* only when it passes the answer checks and
+either a second, independently sampled query returns the same figures, or the reply's own token
+probabilities give such a sample at least :data:`SURE` chance of writing the same query (then it
+is not drawn); otherwise it is reported as unverified, with the reasons.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ class SqlCandidate(BaseModel):
     """Rewrites of the model's query that made it run (:mod:`.sql_repair`)."""
     calls: int = 0
     repeat_chance: float | None = None
-    """The chance, from the model's token probabilities, that a sample at the verifying temperature
-    writes this query token for token; known for a query written in one reply, None otherwise."""
+    """The chance, from the model's token probabilities, that a sample of the same conversation at
+    the verifying temperature writes this query (respellings aside); None when the backend reports
+    no token probabilities."""
 
     @property
     def usable(self) -> bool:
@@ -305,13 +307,22 @@ class SqlAnalyst:
         notes = question_notes(question, self.catalog, self.glossary)
         if notes:
             asked += "\nNotes for this question:\n" + "\n".join(f"- {n}" for n in notes)
+        opening: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
         candidates: list[SqlCandidate] = []
+        settled: list[BaseMessage] | None = None  # the conversation that led to the first usable query
         wanted = len(TEMPERATURES) if self.verify else 1
         for variant in range(wanted):
             # A later sample mostly repeats the earlier query: predicted from it, the matching
             # stretches decode in batches (the sample itself is unchanged; see ChatModel.complete).
+            # It is drawn from the conversation that settled the first query, corrections included,
+            # so that it answers what that query answered rather than repeating its first mistake.
             earlier = candidates[-1].reply if candidates else None
-            candidates.append(self._candidate(question, asked, variant, hint_years, earlier))
+            candidate, conversation = self._candidate(
+                question, settled or opening, variant, hint_years, earlier
+            )
+            candidates.append(candidate)
+            if settled is None and candidate.usable:
+                settled = conversation
             found = self._agreement(candidates)
             if found is not None or not self.verify or _sure(candidates):
                 break
@@ -319,37 +330,43 @@ class SqlAnalyst:
 
     # -- one candidate -------------------------------------------------------------------
     def _candidate(
-        self, question: str, asked: str, variant: int, years: list[str], prediction: str | None
-    ) -> SqlCandidate:
-        messages: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
+        self,
+        question: str,
+        messages: list[BaseMessage],
+        variant: int,
+        years: list[str],
+        prediction: str | None,
+    ) -> tuple[SqlCandidate, list[BaseMessage]]:
+        """One query, corrected at most ``max_retries`` times, and the conversation its last reply
+        answered."""
         candidate = SqlCandidate(variant=variant)
         written = ""  # the model's own query, before any repair
         for attempt in range(self.max_retries + 1):
-            first_greedy = attempt == 0 and TEMPERATURES[variant] == 0
+            temperature = (
+                TEMPERATURES[variant] if attempt == 0 else max(TEMPERATURES[variant], RETRY_TEMPERATURE)
+            )
             reply = self.model.generate(
                 messages,
                 max_tokens=self.max_tokens,
-                temperature=TEMPERATURES[variant]
-                if attempt == 0
-                else max(TEMPERATURES[variant], RETRY_TEMPERATURE),
+                temperature=temperature,
                 purpose=Purpose.SQL,
                 prediction=prediction,
-                # A greedy query's own token probabilities tell how a verifying sample would go.
-                logprobs=LOGPROB_ALTERNATIVES if first_greedy else 0,
+                # The reply's own token probabilities tell how a verifying sample would go.
+                logprobs=LOGPROB_ALTERNATIVES,
             )
             text = reply.text
             candidate.calls += 1
             candidate.reply = prediction = text  # a corrected query mostly repeats the one it corrects
-            candidate.repeat_chance = query_repeat_chance(reply, TEMPERATURES[1]) if first_greedy else None
             sql = extract_sql(text)
             if attempt > 0 and _same_sql(sql, written):
                 break  # the model repeated the query it was asked to correct: it has no other
+            candidate.repeat_chance = query_repeat_chance(reply, TEMPERATURES[1])
             candidate.sql = written = sql
             feedback = self._try(candidate, question, years)
             if feedback is None or attempt == self.max_retries:
                 break
             messages = [*messages, AIMessage(text), HumanMessage(feedback)]
-        return candidate
+        return candidate, messages
 
     def _try(self, candidate: SqlCandidate, question: str, years: list[str]) -> str | None:
         """Run the candidate's SQL; return feedback for the model, or None when it looks right."""
@@ -501,14 +518,13 @@ class SqlAnalyst:
 
 
 def _sure(candidates: Sequence[SqlCandidate]) -> bool:
-    """Whether the first query alone settles the answer: it passed every check as written, and a
-    verifying sample would repeat it with a chance of at least :data:`SURE`. Skipping that sample
-    loses it only the (at most 1 - SURE) chance of catching a confident mistake."""
+    """Whether the first query alone settles the answer: it passed every check, and a verifying
+    sample of the same conversation would write it again with a chance of at least :data:`SURE`.
+    Skipping that sample loses only its (at most 1 - SURE) chance of catching a confident mistake."""
     first = candidates[0]
     return (
         len(candidates) == 1
         and first.usable
-        and first.calls == 1
         and first.repeat_chance is not None
         and first.repeat_chance >= SURE
     )

@@ -511,3 +511,31 @@ def test_a_sure_query_that_fails_a_check_is_not_taken_on_its_word(warehouse, cat
     )
     # The certain query said 1995: certainty does not excuse a failed check.
     assert len(model.calls) > 1 and not answer.verified
+
+
+def test_the_verifying_sample_continues_the_conversation_that_settled_the_query(warehouse, catalog):
+    wrong_year = fenced("SELECT count(*) AS n FROM orders WHERE year(o_orderdate) = 1995")
+    right = fenced("SELECT count(*) AS n FROM orders WHERE year(o_orderdate) = 1996")
+    replies = [wrong_year, right, right]
+    asked: list[ModelCallInfo] = []
+
+    def reply(info: ModelCallInfo) -> str:
+        asked.append(info)
+        return replies[info.index]
+
+    answer = SqlAnalyst(warehouse, FunctionModel(reply), catalog=catalog).answer(
+        "How many orders were placed in 1996?"
+    )
+    assert answer.verified and len(asked) == 3
+    # The sample sees the failed query and the checks' feedback, as the correction did; drawn
+    # from the bare question it would tend to repeat the first mistake.
+    assert asked[2].messages == asked[1].messages and "1996" in asked[1].user
+    assert asked[2].prediction == right and asked[2].temperature == TEMPERATURES[1]
+
+
+def test_a_sure_correction_needs_no_sample(warehouse, catalog):
+    wrong_year = fenced("SELECT count(*) AS n FROM orders WHERE year(o_orderdate) = 1995")
+    right = scored(fenced("SELECT count(*) AS n FROM orders WHERE year(o_orderdate) = 1996"))
+    model = FunctionModel(lambda info: [wrong_year, right][info.index])
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders were placed in 1996?")
+    assert answer.verified and len(model.calls) == 2 and answer.candidates[0].calls == 2
