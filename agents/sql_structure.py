@@ -311,11 +311,23 @@ def _drop_dangling(
             continue
         link = links[0]
         on = link.args["on"]
-        other = on.expression if _reads(select, on.this, alias, entry.name, catalog) else on.this
-        # Beyond its join it may only be counted through its key ("count(DISTINCT o_custkey)"),
-        # which the join equates with the other side's: that side is counted instead.
+        mine, other = (
+            (on.this, on.expression)
+            if _reads(select, on.this, alias, entry.name, catalog)
+            else (
+                on.expression,
+                on.this,
+            )
+        )
+        # Beyond its join it may only be counted through the key that join equates with the other
+        # side's ("count(DISTINCT o_custkey)" over orders JOIN customer ON o_custkey = c_custkey):
+        # that side is counted instead. Another key (l_partkey over lineitem JOIN orders ON
+        # l_orderkey = o_orderkey) has no stand-in on the other side.
         beyond = [c for c in uses if c.find_ancestor(exp.Join) is None]
-        if any(not any(c.find_ancestor(exp.Count) is d for d in distinct) for c in beyond):
+        if any(
+            not any(c.find_ancestor(exp.Count) is d for d in distinct) or c.name.lower() != mine.name.lower()
+            for c in beyond
+        ):
             continue  # its columns are read beyond one join condition: it is part of the question
         if entry is source.this and link.this is not entry:
             source.set("this", link.this)  # the table it was joined to takes its place

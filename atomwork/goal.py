@@ -239,8 +239,12 @@ def asks_breakdown(text: str, dimension: str) -> bool:
     # region" is by region only)
     if re.search(rf"\b{dimension}ly\b", text):
         return True
-    for match in re.finditer(rf"\b{dimension}s?\s+(?:by|per)\s+(?:the\s+)?([a-z]+)", text):
-        if not _is_dimension(match.group(1)):
+    after = r"\s+(?:by|per)\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})"
+    for match in re.finditer(rf"\b{dimension}s?" + after, text):
+        # "customers per market segment" is by segment (a dimension word among the next few);
+        # "nations by total supplier balance" ranks nations by a measure.
+        following = match.group(1).split()
+        if following[0] in _MEASURE_START or not any(_is_dimension(w) for w in following):
             return True
     return False
 

@@ -688,4 +688,100 @@ CASES: list[EvalCase] = [
         "SELECT c_mktsegment AS segment, avg(c_acctbal) AS avg_account_balance FROM customer "
         "GROUP BY c_mktsegment ORDER BY c_mktsegment",
     ),
+    _case(
+        "tpch-61",
+        F,
+        "operations",
+        NUMBER,
+        "How many distinct parts were ordered in 1995?",
+        "SELECT count(DISTINCT l_partkey) AS parts FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-62",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average quantity per line item shipped by MAIL?",
+        "SELECT avg(l_quantity) AS avg_quantity FROM lineitem WHERE l_shipmode = 'MAIL'",
+    ),
+    _case(
+        "tpch-63",
+        F,
+        "operations",
+        ENTITY,
+        "Which ship mode was used for the most line items shipped in 1996?",
+        "SELECT l_shipmode AS ship_mode, count(*) AS line_items FROM lineitem "
+        "WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01' "
+        "GROUP BY l_shipmode ORDER BY line_items DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-64",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders have a total price above 300,000?",
+        "SELECT count(*) AS orders FROM orders WHERE o_totalprice > 300000",
+    ),
+    _case(
+        "tpch-65",
+        F,
+        "finance",
+        NUMBER,
+        "What is the total account balance of suppliers in EUROPE?",
+        "SELECT sum(s_acctbal) AS balance FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE'",
+    ),
+    _case(
+        "tpch-66",
+        G,
+        "sales",
+        ROWS,
+        "Number of customers per market segment",
+        "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer GROUP BY c_mktsegment "
+        "ORDER BY c_mktsegment",
+    ),
+    _case(
+        "tpch-67",
+        G,
+        "operations",
+        ROWS,
+        "Average discount of line items shipped in 1995, by ship mode",
+        "SELECT l_shipmode AS ship_mode, avg(l_discount) AS avg_discount FROM lineitem "
+        "WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01' "
+        "GROUP BY l_shipmode ORDER BY l_shipmode",
+    ),
+    _case(
+        "tpch-68",
+        F,
+        "operations",
+        NUMBER,
+        "How many suppliers supply part 100?",
+        "SELECT count(DISTINCT ps_suppkey) AS suppliers FROM partsupp WHERE ps_partkey = 100",
+    ),
+    _case(
+        "tpch-69",
+        F,
+        "sales",
+        NUMBER,
+        "What percentage of 1996 revenue came from customers in the AUTOMOBILE segment?",
+        f"SELECT 100 * sum(CASE WHEN c_mktsegment = 'AUTOMOBILE' THEN l_extendedprice * (1 - l_discount) "
+        f"END) / {REVENUE} AS pct FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-70",
+        G,
+        "sales",
+        ROWS,
+        "Revenue by order priority in 1995",
+        f"SELECT o_orderpriority AS priority, {REVENUE} AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY o_orderpriority ORDER BY o_orderpriority",
+        BY_ORDER_DATE,
+    ),
 ]

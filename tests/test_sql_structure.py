@@ -208,6 +208,25 @@ def test_customers_counted_through_their_orders_are_counted_from_customer(wareho
     assert dangling_join_repair("Number of customers per region who ordered", through_orders, catalog) is None
 
 
+def test_a_join_that_carries_another_key_is_kept(catalog):
+    # The distinct parts of 1995's orders: lineitem carries l_partkey, which orders has no stand-in for.
+    sql = (
+        "SELECT count(DISTINCT l_partkey) AS parts FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'"
+    )
+    assert dangling_join_repair("How many distinct parts were ordered in 1995?", sql, catalog) is None
+
+
+def test_customers_per_market_segment_is_one_breakdown(catalog):
+    from atomwork.goal import breakdowns
+
+    assert breakdowns("Number of customers per market segment") == ["segment"]
+    assert breakdowns("Top 3 nations by total supplier account balance") == ["nation"]
+    sql = "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer GROUP BY 1"
+    table = Table(columns=["segment", "customers"], rows=[["AUTOMOBILE", 302], ["BUILDING", 337]])
+    assert check_sql_answer("Number of customers per market segment", sql, table, catalog) == []
+
+
 def test_nations_asked_and_regions_given(catalog):
     question = "Top 3 nations by total supplier account balance"
     sql = "SELECT r_name AS region, sum(s_acctbal) AS total FROM supplier GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
@@ -215,6 +234,8 @@ def test_nations_asked_and_regions_given(catalog):
     assert "the question asks by nation, but no column of the result holds nation names (nation.n_name)" in (
         check_sql_answer(question, sql, regions, catalog)
     )
+    renamed = Table(columns=["nation", "total"], rows=regions.rows)  # regions under a nation's name
+    assert any("nation names" in p for p in check_sql_answer(question, sql, renamed, catalog))
     nations = Table(columns=["n_name", "total"], rows=[["GERMANY", 3.0], ["FRANCE", 2.0], ["CHINA", 1.0]])
     assert check_sql_answer(question, sql.replace("r_name AS region", "n_name"), nations, catalog) == []
 
