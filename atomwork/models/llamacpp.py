@@ -194,6 +194,7 @@ class LlamaCppModel(ChatModel):
         with self._turn(purpose):
             ctx = self._llm.ctx
             self._llama_cpp.llama_perf_context_reset(ctx)
+            self._llm.start_generation()  # no token log-probabilities are kept for a stream
             try:
                 chunks: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
