@@ -186,6 +186,24 @@ def _dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
     return out
 
 
+def _unfiltered_figure_problems(sql: str, years: list[str]) -> list[str]:
+    """Output columns computed by an aggregating subquery that filters on none of the question's
+    years, while the query does: ``(SELECT ... / count(*) FROM lineitem) AS overall_share``."""
+    tree = parse(sql) if years else None
+    if tree is None or not isinstance(tree, exp.Select):
+        return []
+    problems = []
+    for projection in tree.expressions:
+        for sub in projection.find_all(exp.Subquery):
+            text = sub.sql(dialect="duckdb").lower()
+            if sub.find(exp.AggFunc) is not None and not any(y in text for y in years):
+                problems.append(
+                    f"the column {projection.alias_or_name} is computed over every year, not "
+                    f"{' and '.join(years)} as the question asks"
+                )
+    return problems
+
+
 def check_sql_answer(
     question: str,
     sql: str,
@@ -220,10 +238,12 @@ def check_sql_answer(
         return ["the query returned only empty values", *stray]
     problems.extend(stray)
 
-    # Every year the question names (or a relative period resolves to) must filter the query.
+    # Every year the question names (or a relative period resolves to) must filter the query...
     for year in asked_years:
         if year not in lowered_sql:
             problems.append(f"the question is about {year} but the query does not filter on it")
+    # ...and every figure it shows: an "overall share" computed over all years is not 1996's.
+    problems.extend(_unfiltered_figure_problems(sql, asked_years))
 
     # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
     problems.extend(_partial_year_problems(question, lowered_sql, period_years))

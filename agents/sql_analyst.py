@@ -595,7 +595,14 @@ def sql_tool(
                 verified=answer.verified,
                 notes=answer.notes,
                 attempts=[
-                    Attempt(sql=c.sql, table=c.table, error=c.error, problems=c.problems, repairs=c.repairs)
+                    Attempt(
+                        sql=c.sql,
+                        table=c.table,
+                        error=c.error,
+                        problems=c.problems,
+                        repairs=c.repairs,
+                        repeat_chance=c.repeat_chance,
+                    )
                     for c in answer.candidates
                 ],
             ),

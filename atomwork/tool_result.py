@@ -21,6 +21,8 @@ class Attempt(BaseModel):
     problems: list[str] = Field(default_factory=list)
     repairs: list[str] = Field(default_factory=list)
     """Rewrites that made the model's query run."""
+    repeat_chance: float | None = None
+    """The chance a verifying sample would write the same query, from the reply's token probabilities."""
 
 
 class Provenance(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
-from atomwork.agents.sql_analyst import period_hints, results_agree
+from atomwork.agents.sql_analyst import SURE, period_hints, results_agree
 from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.evals.scoring import score_answer
 from atomwork.result import RunResult
@@ -31,6 +31,8 @@ class LabeledAttempt(BaseModel):
     sql: str
     table: Table
     correct: bool
+    repeat_chance: float | None = None
+    """What the model's token probabilities gave a verifying sample (None: not recorded)."""
 
 
 class LabeledQuestion(BaseModel):
@@ -75,12 +77,21 @@ def label_run(case: EvalCase, expected: Table, result: RunResult) -> LabeledQues
             if attempt.table is None:
                 continue
             score = score_answer(case, expected, table_text(attempt.table), [attempt.table])
-            item.attempts.append(LabeledAttempt(sql=attempt.sql, table=attempt.table, correct=score.correct))
+            item.attempts.append(
+                LabeledAttempt(
+                    sql=attempt.sql,
+                    table=attempt.table,
+                    correct=score.correct,
+                    repeat_chance=attempt.repeat_chance,
+                )
+            )
     return item if item.attempts else None
 
 
 def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[bool]:
-    """Replay the verifier's rule on each stored query of one question."""
+    """Replay the verifier's rule on each stored query of one question: it passes the answer checks
+    (run again here) and agrees with another passing query, or its recorded token probabilities
+    made it sure alone."""
     hints = period_hints(question.question, catalog.data_end)
     years = sorted({str(y) for h in hints for y in (h.start.year, h.end.year)})
     glossary = STANDARD.for_schema(catalog)
@@ -97,7 +108,9 @@ def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[b
             for j, other in enumerate(question.attempts)
             if j != i
         )
-        decisions.append(clean[i] and agrees)
+        # Or sure on its own: a verifying sample would have written it again (see SqlAnalyst).
+        sure = attempt.repeat_chance is not None and attempt.repeat_chance >= SURE
+        decisions.append(clean[i] and (agrees or sure))
     return decisions
 
 

@@ -35,3 +35,11 @@ def test_agreeing_checked_queries_pass_and_a_lone_or_failing_one_does_not(wareho
     assert figures.precision == 1.0 and figures.recall == 1.0 and figures.wrong_rejected_rate == 1.0
     lone = item.model_copy(update={"attempts": [attempt(warehouse, RIGHT, True)]})
     assert verifier_passes(lone, catalog) == [False]  # nothing confirmed it
+    # Unless its token probabilities made it sure alone, as the analyst decided when it ran.
+    sure = attempt(warehouse, RIGHT, True).model_copy(update={"repeat_chance": 0.95})
+    assert verifier_passes(lone.model_copy(update={"attempts": [sure]}), catalog) == [True]
+    doubtful = sure.model_copy(update={"repeat_chance": 0.5})
+    assert verifier_passes(lone.model_copy(update={"attempts": [doubtful]}), catalog) == [False]
+    # Sure of a query that fails a check is still a failure.
+    wrong_but_sure = attempt(warehouse, WRONG, False).model_copy(update={"repeat_chance": 0.99})
+    assert verifier_passes(lone.model_copy(update={"attempts": [wrong_but_sure]}), catalog) == [False]

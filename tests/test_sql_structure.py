@@ -360,3 +360,18 @@ def test_a_made_up_column_name_does_not_stand_for_a_table(catalog):
     table = Table(columns=["ticket_volume"], rows=[[2290]])
     problems = check_sql_answer(question, orders, table, catalog)
     assert any("does not use it" in p for p in problems), problems
+
+
+def test_a_figure_computed_over_every_year_is_not_the_years(catalog):
+    question = "Which ship mode had the highest share of late deliveries in 1996, and the overall share?"
+    late = "100.0 * avg(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END)"
+    sql = (
+        f"SELECT l_shipmode, {late} AS share, (SELECT {late} FROM lineitem) AS overall_share FROM lineitem "
+        "WHERE year(l_shipdate) = 1996 GROUP BY l_shipmode ORDER BY share DESC LIMIT 1"
+    )
+    table = Table(columns=["l_shipmode", "share", "overall_share"], rows=[["AIR", 63.8, 62.98]])
+    assert "the column overall_share is computed over every year, not 1996 as the question asks" in (
+        check_sql_answer(question, sql, table, catalog)
+    )
+    same_year = sql.replace("FROM lineitem) AS", "FROM lineitem WHERE year(l_shipdate) = 1996) AS")
+    assert not any("every year" in p for p in check_sql_answer(question, same_year, table, catalog))
