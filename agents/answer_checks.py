@@ -8,6 +8,7 @@ revenue, or a year taken for the answer are caught before any model is asked.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, timedelta
 
 from sqlglot import exp
@@ -130,21 +131,29 @@ def question_years(question: str) -> list[str]:
     return sorted(set(_YEAR.findall(question)))
 
 
+def _value_words(value: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3 or w.isalpha()]
+
+
 def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
     """Categorical values the question names: value -> ``table.column``."""
     found: dict[str, str] = {}
     text = question.lower()
     for column, values in catalog.categorical().items():
+        # 'Manufacturer#1' and 'Manufacturer#2' share their words: only the number tells them apart.
+        shared = Counter(tuple(_value_words(v)) for v in values)
         for value in values:
             # 'VP Sales' needs "vp sales", but '1-URGENT' is named by "urgent".
-            words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3 or w.isalpha()]
+            words = _value_words(value)
+            if shared[tuple(words)] > 1:
+                words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if w]
             if len(value) < 3 or value.isdigit() or not any(len(w) >= 3 for w in words):
                 continue
             # 'SHIP' (a value of l_shipmode) is not named by "ship mode": the words name the column.
             if all(w in column.lower().rsplit(".", 1)[-1] for w in words):
                 continue
             # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'.
-            phrase = r"\b" + r"[\s\-]+".join(re.escape(w) for w in words) + r"\b"
+            phrase = r"\b" + r"[\s\-#]+".join(re.escape(w) for w in words) + r"\b"
             if re.search(phrase, text) or _names_outcome(words, text):
                 found.setdefault(value, column)
     # Prefer the longest match: "MIDDLE EAST" over "EAST" if both were values.

@@ -784,4 +784,136 @@ CASES: list[EvalCase] = [
         "GROUP BY o_orderpriority ORDER BY o_orderpriority",
         BY_ORDER_DATE,
     ),
+    _case(
+        "tpch-71",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders did customers in JAPAN place in 1995?",
+        "SELECT count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey WHERE n_name = 'JAPAN' "
+        "AND o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+    ),
+    _case(
+        "tpch-72",
+        G,
+        "operations",
+        ROWS,
+        "Top 5 parts by total quantity ordered in 1997",
+        "SELECT p_name AS part, sum(l_quantity) AS quantity FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN part ON l_partkey = p_partkey "
+        "WHERE o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01' "
+        "GROUP BY p_partkey, p_name ORDER BY quantity DESC, p_partkey LIMIT 5",
+        "periods by o_orderdate",
+    ),
+    _case(
+        "tpch-73",
+        F,
+        "finance",
+        NUMBER,
+        "What is the average account balance of customers in the MACHINERY segment?",
+        "SELECT avg(c_acctbal) AS avg_balance FROM customer WHERE c_mktsegment = 'MACHINERY'",
+    ),
+    _case(
+        "tpch-74",
+        G,
+        "operations",
+        ROWS,
+        "How many parts does each manufacturer make?",
+        "SELECT p_mfgr AS manufacturer, count(*) AS parts FROM part GROUP BY p_mfgr ORDER BY p_mfgr",
+    ),
+    _case(
+        "tpch-75",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average extended price of line items shipped by TRUCK?",
+        "SELECT avg(l_extendedprice) AS avg_price FROM lineitem WHERE l_shipmode = 'TRUCK'",
+    ),
+    _case(
+        "tpch-76",
+        F,
+        "sales",
+        NUMBER,
+        "What was the highest discount given on any line item?",
+        "SELECT max(l_discount) AS max_discount FROM lineitem",
+    ),
+    _case(
+        "tpch-77",
+        F,
+        "operations",
+        NUMBER,
+        "How many parts have a type ending in BRASS?",
+        "SELECT count(*) AS parts FROM part WHERE p_type LIKE '%BRASS'",
+    ),
+    _case(
+        "tpch-78",
+        G,
+        "sales",
+        ROWS,
+        "Number of customers per nation in AMERICA",
+        "SELECT n_name AS nation, count(*) AS customers FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE r_name = 'AMERICA' GROUP BY n_name ORDER BY n_name",
+    ),
+    _case(
+        "tpch-79",
+        F,
+        "operations",
+        NUMBER,
+        "What percentage of line items shipped in 1997 went by RAIL?",
+        "SELECT 100 * avg(CASE WHEN l_shipmode = 'RAIL' THEN 1 ELSE 0 END) AS pct FROM lineitem "
+        "WHERE l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'",
+    ),
+    _case(
+        "tpch-80",
+        F,
+        "sales",
+        NUMBER,
+        "What was the total revenue of orders placed by customers in the HOUSEHOLD segment in 1995?",
+        f"SELECT {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = 'HOUSEHOLD' "
+        "AND o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-81",
+        G,
+        "finance",
+        ROWS,
+        "Which 3 customers have the highest account balance?",
+        "SELECT c_name AS customer, c_acctbal AS balance FROM customer ORDER BY c_acctbal DESC LIMIT 3",
+    ),
+    _case(
+        "tpch-82",
+        F,
+        "sales",
+        NUMBER,
+        "What was the average number of orders per customer in 1996, counting only customers who ordered?",
+        "SELECT count(*) / count(DISTINCT o_custkey) AS orders_per_customer FROM orders "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+    ),
+    _case(
+        "tpch-83",
+        M,
+        "sales",
+        REPORT,
+        "Compare the number of orders placed in 1995 and 1996: how many in each year and what was the change "
+        "in percent?",
+        "SELECT count(*) FILTER (WHERE year(o_orderdate) = 1995) AS orders_1995, "
+        "count(*) FILTER (WHERE year(o_orderdate) = 1996) AS orders_1996, "
+        "100 * (count(*) FILTER (WHERE year(o_orderdate) = 1996) / "
+        "count(*) FILTER (WHERE year(o_orderdate) = 1995) - 1) AS change_pct FROM orders",
+        rel_tol=0.01,
+    ),
+    _case(
+        "tpch-84",
+        G,
+        "operations",
+        ROWS,
+        "Average days between ship date and receipt date, by ship mode, for line items shipped in 1996",
+        "SELECT l_shipmode AS ship_mode, avg(l_receiptdate - l_shipdate) AS avg_days FROM lineitem "
+        "WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01' "
+        "GROUP BY l_shipmode ORDER BY l_shipmode",
+    ),
 ]

@@ -166,10 +166,15 @@ class _FakeLlama:
         self.n_tokens = 0
         self.ctx = object()
         self.asked: dict = {}
+        self.logprob_top = -1  # not yet started
+
+    def start_generation(self, logprob_top: int = 0) -> None:
+        self.logprob_top = logprob_top
 
     def create_chat_completion(self, **kwargs):
         self.asked = kwargs
         assert kwargs["stream"] is True
+        assert self.logprob_top == 0, "a stream keeps no token log-probabilities"
         yield {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
         for n, piece in enumerate(self.reply, start=1):
             self.n_tokens = self.prompt_tokens + n
