@@ -16,6 +16,7 @@ from sqlglot import exp
 from atomwork.agents.sql_structure import (
     counted_table_problems,
     fan_out_problems,
+    from_clause,
     key_mismatch_problems,
     parse,
     unknown_value_problems,
@@ -357,12 +358,15 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_shape_problems(question, table))
+    problems.extend(_part_of_whole_problems(question, sql, table))
+    problems.extend(_one_row_average_problems(sql))
     problems.extend(_overall_problems(question, sql))
     problems.extend(_entity_problems(question, table, catalog))
     problems.extend(_label_problems(question, table, catalog))
     problems.extend(_dimension_problems(question, table, catalog))
     problems.extend(_year_comparison_problems(question, table))
     if _OVERALL.search(question):
+        problems.extend(_group_level_overall_problems(sql))
         if sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
             problems.append(
                 "the question asks how it compares with the overall figure, but the result has no second "
@@ -377,6 +381,36 @@ def check_sql_answer(
 
 
 _OVERALL = re.compile(r"\b(?:compare[sd]?|comparison)\b.*\boverall\b|\boverall\b.*\bcompare", re.I)
+
+
+def _group_level_overall_problems(sql: str) -> list[str]:
+    """``sum(late) * 100 / (SELECT count(*) ...) AS overall_share`` in a grouped query divides the
+    group's own count: an overall figure is computed wholly over all rows (a subquery or OVER ())."""
+    tree = parse(sql)
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        if select.args.get("group") is None:
+            continue
+        for projection in select.expressions:
+            if "overall" not in projection.alias_or_name.lower():
+                continue
+            grouped = [agg for agg in projection.find_all(exp.AggFunc) if _per_group(agg, select)]
+            if grouped:
+                problems.append(
+                    f"{projection.alias_or_name} uses the group's own {grouped[0].sql(dialect='duckdb')}: "
+                    "an overall figure must be computed over all rows (a subquery or OVER ())"
+                )
+    return problems
+
+
+def _per_group(agg: exp.Expression, select: exp.Select) -> bool:
+    """Whether ``agg`` is computed per group of ``select``: not in a subquery, not under OVER."""
+    node = agg.parent
+    while node is not None and node is not select:
+        if isinstance(node, exp.Window | exp.Select | exp.Subquery):
+            return False
+        node = node.parent
+    return node is select
 
 
 def _is_numeric(table: Table, column: str) -> bool:
@@ -712,6 +746,91 @@ _ONE_FIGURE = re.compile(
 _SEVERAL = re.compile(
     r"\b(?:each|every|per|which|list|top|rank\w*|breakdown|split|and|or|versus|vs|compared?)\b", re.I
 )
+
+
+# "What percentage of line items went by RAIL": a part of a whole, unlike "the change in percent".
+_PART_OF_WHOLE = re.compile(
+    r"\b(?:percent(?:age)?|share|fraction|proportion)\s+of\b|\bwhat (?:percent(?:age)?|share|fraction|"
+    r"proportion)\b",
+    re.I,
+)
+_CHANGE = re.compile(r"\b(?:chang\w*|grow\w*|grew|increas\w*|decreas\w*|declin\w*|differ\w*|margin)\b", re.I)
+_SHARE_COLUMN = re.compile(r"pct|percent|share|fraction|proportion|ratio|rate", re.I)
+
+
+def _part_of_whole_problems(question: str, sql: str, table: Table) -> list[str]:
+    """A share of a whole lies between 0 and 100%, and its numerator and denominator count the
+    same thing: ``sum(CASE WHEN ... THEN l_quantity END) * 100 / count(*)`` mixes units and rows."""
+    if not _PART_OF_WHOLE.search(question) or _CHANGE.search(question):
+        return []
+    problems = []
+    tree = parse(sql)
+    for div in tree.find_all(exp.Div) if tree is not None else []:
+        top, bottom = div.this, div.expression
+        if _sums_a_column(top) and bottom.find(exp.Count) is not None and not _sums_a_column(bottom):
+            problems.append(
+                f"the share's numerator sums a column ({top.sql(dialect='duckdb')}) but its denominator "
+                "counts rows: both must count, or both sum, the same thing"
+            )
+        elif _sums_a_column(bottom) and top.find(exp.Count) is not None and not _sums_a_column(top):
+            problems.append(
+                "the share's numerator counts rows but its denominator sums a column: both must count, "
+                "or both sum, the same thing"
+            )
+    numeric = [c for c in table.columns if _is_numeric(table, c)]
+    shares = [c for c in numeric if _SHARE_COLUMN.search(c)] or (numeric if len(numeric) == 1 else [])
+    for column in shares:
+        i = table.columns.index(column)
+        outside = [
+            row[i] for row in table.rows if isinstance(row[i], int | float) and not 0 <= row[i] <= 100.0001
+        ]
+        if outside:
+            problems.append(f"a share of a whole lies between 0 and 100%, but {column} is {outside[0]}")
+    return problems
+
+
+def _one_row_average_problems(sql: str) -> list[str]:
+    """``avg(n) FROM (SELECT count(*) AS n FROM orders WHERE ...)`` averages one value: the inner
+    query must form the groups (per customer) the average runs over."""
+    tree = parse(sql)
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        source = from_clause(select)
+        inner = source.this if source is not None else None
+        if not isinstance(inner, exp.Subquery) or not isinstance(inner.this, exp.Select):
+            continue
+        body = inner.this
+        aggregates = any(p.find(exp.AggFunc) is not None for p in body.expressions)
+        if (
+            aggregates
+            and body.args.get("group") is None
+            and any(p.find(exp.Avg) is not None for p in select.expressions)
+        ):
+            problems.append(
+                "the average runs over a subquery that aggregates to a single row (no GROUP BY): "
+                "group the inner query by what the average is taken over"
+            )
+    return problems
+
+
+def _sums_a_column(node: exp.Expression) -> bool:
+    """``sum(x)`` or ``sum(CASE WHEN ... THEN x END)`` over a column, not over a constant 1."""
+    for total in node.find_all(exp.Sum):
+        if total.this.find(exp.Column) is None:
+            continue
+        cases = list(total.this.find_all(exp.Case))
+        if not cases:
+            return True
+        # CASE WHEN cond THEN 1 ELSE 0 counts; THEN l_quantity sums.
+        if any(
+            isinstance(branch, exp.If)
+            and branch.args.get("true") is not None
+            and branch.args["true"].find(exp.Column) is not None
+            for case in cases
+            for branch in case.args.get("ifs", [])
+        ):
+            return True
+    return False
 
 
 def _overall_problems(question: str, sql: str) -> list[str]:

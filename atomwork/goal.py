@@ -224,10 +224,14 @@ def _is_dimension(word: str) -> bool:
     return word in DIMENSIONS or word.rstrip("s") in DIMENSIONS
 
 
+_RATE = re.compile(r"\b((?:average|mean|avg)\s+(?:number|count)\s+of\s+[a-z]+(?:\s+[a-z]+)?)\s+per\s+[a-z]+")
+
+
 def asks_breakdown(text: str, dimension: str) -> bool:
     """ "by region", "per month", "by department and quarter", "unusual months", "regions by ...".
     An item's dimension is its last dimension word ("by customer market segment" is by segment)."""
-    text = text.lower()
+    # "the average number of orders per customer" is a rate over customers, not one row per customer.
+    text = _RATE.sub(r"\1", text.lower())
     for match in _LIST_START.finditer(text):
         for item in _listed_items(text, match.end()):
             if item[0] in _MEASURE_START:

@@ -176,6 +176,50 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "AND l_shipdate >= DATE '1993-07-01' AND l_shipdate < DATE '1993-10-01'",
             "o_orderdate",
         ),
+        (  # a share that sums quantities over a count of rows is no share (374%)
+            "What percentage of line items shipped in 1997 went by RAIL?",
+            "SELECT sum(CASE WHEN l_shipmode = 'RAIL' THEN l_quantity ELSE 0 END) * 100.0 / count(*) AS pct "
+            "FROM lineitem WHERE l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'",
+            "between 0 and 100%",
+        ),
+        (
+            "What percentage of line items shipped in 1997 went by RAIL?",
+            "SELECT sum(CASE WHEN l_shipmode = 'RAIL' THEN 1 ELSE 0 END) * 100.0 / count(*) AS pct "
+            "FROM lineitem WHERE l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'",
+            None,
+        ),
+        (  # an average over one row is the count itself
+            "What was the average number of orders per customer in 1996?",
+            "SELECT avg(n) AS orders_per_customer FROM (SELECT count(*) AS n FROM orders "
+            "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01') AS s",
+            "single row",
+        ),
+        (
+            "What was the average number of orders per customer in 1996?",
+            "SELECT avg(n) AS orders_per_customer FROM (SELECT o_custkey, count(*) AS n FROM orders "
+            "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' "
+            "GROUP BY o_custkey) s",
+            None,
+        ),
+        (  # the "overall" share divides the group's own late count by all line items
+            "Which ship mode had the highest share of late deliveries in 1996, and how does it compare "
+            "with the overall share?",
+            "SELECT l_shipmode, sum(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END) * 100.0 "
+            "/ count(*) AS share, sum(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END) * 100.0 "
+            "/ (SELECT count(*) FROM lineitem WHERE year(l_shipdate) = 1996) AS overall_share FROM lineitem "
+            "WHERE year(l_shipdate) = 1996 GROUP BY l_shipmode ORDER BY share DESC LIMIT 1",
+            "group's own",
+        ),
+        (  # "each manufacturer" names no single one of them
+            "How many parts does each manufacturer make?",
+            "SELECT p_mfgr AS manufacturer, count(*) AS parts FROM part GROUP BY p_mfgr ORDER BY p_mfgr",
+            None,
+        ),
+        (
+            "How many parts does Manufacturer#2 make?",
+            "SELECT count(*) AS parts FROM part",
+            "Manufacturer#2",
+        ),
     ],
 )
 def test_answer_checks_catch_mismatches(warehouse, catalog, question, sql, problem):

@@ -222,6 +222,9 @@ def test_customers_per_market_segment_is_one_breakdown(catalog):
 
     assert breakdowns("Number of customers per market segment") == ["segment"]
     assert breakdowns("Top 3 nations by total supplier account balance") == ["nation"]
+    # a rate over customers is one figure, not a row per customer
+    assert breakdowns("What was the average number of orders per customer in 1996?") == []
+    assert breakdowns("Average number of line items per order by region") == ["region"]
     sql = "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer GROUP BY 1"
     table = Table(columns=["segment", "customers"], rows=[["AUTOMOBILE", 302], ["BUILDING", 337]])
     assert check_sql_answer("Number of customers per market segment", sql, table, catalog) == []
