@@ -182,7 +182,7 @@ def _used_tables(idents: set[str], catalog: SchemaCatalog) -> set[str]:
     return {t.name.lower() for t in catalog.tables if t.name.lower() in idents}
 
 
-def _dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
+def dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
     """Stems of date-column names -> those columns (``ship`` -> {l_shipdate})."""
     out: dict[str, set[str]] = {}
     for table in catalog.tables:
@@ -292,7 +292,7 @@ def check_sql_answer(
     words = {_stem(w) for w in _WORD.findall(question) if len(w) >= 4}
     events = question_events(question)
     if question_years(question) or period_years:
-        for stem, columns in _dated_words(catalog).items():
+        for stem, columns in dated_words(catalog).items():
             if any(e[:4] == stem[:4] and len(e) >= 4 for e in events) and not columns & idents:
                 problems.append(
                     f"the question mentions '{stem}…' but the query uses none of {', '.join(sorted(columns))}"
@@ -302,7 +302,7 @@ def check_sql_answer(
     # measured on those events' own date columns, not on two others.
     if _DURATION.search(question):
         asked = [w.lower() for w in _WORD.findall(question) if len(w) >= 4]
-        for stem, columns in _dated_words(catalog).items():
+        for stem, columns in dated_words(catalog).items():
             if any(w.startswith(stem[:4]) for w in asked) and not columns & idents:
                 problems.append(
                     f"the question measures time from or to '{stem}…', but the query uses none of "
@@ -346,6 +346,7 @@ def check_sql_answer(
     # The aggregation must fit the question's measure.
     if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):
         problems.append("the question asks how many, but the query counts nothing")
+    problems.extend(_most_things_problems(question, lowered_sql, catalog, glossary))
     if _AVG.search(question) and not re.search(r"\bavg\s*\(|\bmean\s*\(|/", lowered_sql):
         problems.append("the question asks for an average, but the query computes none")
     if _TOP.search(question) and not re.search(r"\bdesc\b|\bmax\s*\(|\barg_max\s*\(", lowered_sql):
@@ -358,6 +359,7 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_shape_problems(question, table))
+    problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table))
     problems.extend(_one_row_average_problems(sql))
     problems.extend(_overall_problems(question, sql))
@@ -401,6 +403,28 @@ def _group_level_overall_problems(sql: str) -> list[str]:
                     "an overall figure must be computed over all rows (a subquery or OVER ())"
                 )
     return problems
+
+
+_MOST_OF = re.compile(r"\b(?:most|fewest|least|more|fewer)\s+([a-z]+)(?:\s+([a-z]+))?", re.I)
+
+
+def _most_things_problems(
+    question: str, lowered_sql: str, catalog: SchemaCatalog, glossary: Glossary | None
+) -> list[str]:
+    """ "Placed the most orders" ranks by how many orders, not by their total price."""
+    measures = {w.lower() for d in (glossary.definitions if glossary else []) for w in d.words}
+    tables = {_stem(t.name.split(".")[-1]) for t in catalog.tables}
+    for match in _MOST_OF.finditer(question):
+        words = [w.lower() for w in match.groups() if w]
+        # "line items" names lineitem; "orders" names orders ("order value" names no table rows).
+        named = words if _stem("".join(words)) in tables else words[:1]
+        noun = "".join(named)
+        if noun in measures or not noun.endswith("s") or _stem(noun) not in tables:
+            continue
+        if not re.search(r"\bcount\s*\(", lowered_sql):
+            what = " ".join(named)
+            return [f"the question asks for the most {what} (a count), but the query counts nothing"]
+    return []
 
 
 def _per_group(agg: exp.Expression, select: exp.Select) -> bool:
@@ -682,6 +706,42 @@ def _partial_year_problems(question: str, lowered_sql: str, period_years: list[s
                 f"cover {year}-01-01 up to {int(year) + 1}-01-01"
             )
     return problems
+
+
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "twenty": 20,
+}  # fmt: skip
+_ASKED_N = re.compile(
+    r"\b(?:top|bottom|first|last|best|worst|which|what|the|list)\s+(\d{1,3}|"
+    + "|".join(_NUMBER_WORDS)
+    + r")\b(?![\-.,]\d|-|\s*(?:%|(?:percent|per\s?cent|days?|weeks?|months?|quarters?|years?)\b))",
+    re.I,
+)
+
+
+def asked_count(question: str) -> int | None:
+    """How many rows a ranking asks for: "Which 5 nations ..." -> 5, "top ten" -> 10."""
+    match = _ASKED_N.search(question)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def _count_problems(question: str, sql: str, table: Table) -> list[str]:
+    """ "Which 5 suppliers ..." answered with LIMIT 1 (or with every supplier) is not the answer."""
+    wanted = asked_count(question)
+    if wanted is None or wanted < 2 or len(table.rows) == wanted:
+        return []
+    tree = parse(sql)
+    limit = tree.args.get("limit") if isinstance(tree, exp.Select) else None
+    count = limit.expression if limit is not None else None
+    cut = int(count.this) if isinstance(count, exp.Literal) and count.is_int else None
+    if (cut is not None and cut != wanted) or len(table.rows) > wanted:
+        rows = len(table.rows)
+        return [f"the question asks for {wanted}, but the query returns {rows} row(s); use LIMIT {wanted}"]
+    return []
 
 
 def _shape_problems(question: str, table: Table) -> list[str]:

@@ -13,12 +13,17 @@ import re
 from collections.abc import Iterator
 
 from atomwork.agents.answer_checks import (
+    _AVG,
     _BOTTOM,
     _COUNT,
+    _DURATION,
     _GROUPED,
     _TOP,
+    asked_count,
     asks_part_of_year,
     compares_years,
+    dated_words,
+    named_periods,
     named_values,
     question_events,
     question_years,
@@ -28,7 +33,6 @@ from atomwork.tools.glossary import Definition, Glossary
 from atomwork.tools.schema import Column, SchemaCatalog
 
 _STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
-_LIMIT_N = re.compile(r"\b(?:top|bottom|first|best|worst)\s+(\d{1,3})\b", re.I)
 _PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
 
 
@@ -79,9 +83,8 @@ def answer_shape(question: str) -> str | None:
     grouped = _GROUPED.search(question)
     ranked = _TOP.search(question) or _BOTTOM.search(question)
     if ranked:
-        n = _LIMIT_N.search(question)
         order = "descending" if _TOP.search(question) else "ascending"
-        limit = n.group(1) if n else "1"
+        limit = asked_count(question) or 1
         return f"the name(s) with the measure, ordered {order}, LIMIT {limit}"
     joint = joint_breakdown(question)
     if joint is not None:
@@ -92,6 +95,8 @@ def answer_shape(question: str) -> str | None:
         return f"{per}, with a column for each of {', '.join(years)}, no LIMIT"
     if grouped:
         return f"one row per {grouped.group(0).split()[-1].rstrip('s')}, no LIMIT"
+    if _AVG.search(question):
+        return "one row with the average"
     if _COUNT.search(question):
         return "one row with the count"
     return None
@@ -114,6 +119,14 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
             f"{dated} >= DATE '{y}-01-01' AND {dated} < DATE '{int(y) + 1}-01-01'" for y in years
         )
         notes.append(f"the whole year: {spans}")
+    # "Days after the order date were items shipped": the later event's date minus the earlier's.
+    between = duration_columns(question, catalog)
+    if len(between) >= 2:
+        notes.append(f"days from {between[0]} to {between[1]}: {between[1]} - {between[0]}")
+    # "March 1996", "Q3 1993": both bounds written out, as for a year.
+    for phrase, start, end in named_periods(question):
+        dated = column or "the date column"
+        notes.append(f"{phrase}: {dated} >= DATE '{start}' AND {dated} < DATE '{end}'")
     # DuckDB has no quarter format code; a small model reaches for one ("DATE_TRUNC('Q', d)").
     buckets = {
         "month": "strftime({d}, '%Y-%m') AS month",
@@ -144,6 +157,20 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     if shape:
         notes.append(f"answer shape: {shape}")
     return notes
+
+
+def duration_columns(question: str, catalog: SchemaCatalog) -> list[str]:
+    """The date columns a time-between question measures, in the order it names their events
+    ("days between ordering and shipping" -> o_orderdate, l_shipdate)."""
+    if not _DURATION.search(question):
+        return []
+    found: dict[str, int] = {}
+    words = [(m.start(), m.group(0).lower()) for m in re.finditer(r"[A-Za-z]{4,}", question)]
+    for stem, columns in dated_words(catalog).items():
+        where = next((i for i, w in words if w.startswith(stem[:4])), None)
+        if where is not None and len(columns) == 1:
+            found.setdefault(next(iter(columns)), where)
+    return sorted(found, key=found.__getitem__)
 
 
 def _surely_named(question: str, value: str, column: str) -> bool:

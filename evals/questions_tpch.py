@@ -916,4 +916,144 @@ CASES: list[EvalCase] = [
         "WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01' "
         "GROUP BY l_shipmode ORDER BY l_shipmode",
     ),
+    _case(
+        "tpch-85",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders were placed in March 1996?",
+        "SELECT count(*) AS orders FROM orders "
+        "WHERE o_orderdate >= DATE '1996-03-01' AND o_orderdate < DATE '1996-04-01'",
+    ),
+    _case(
+        "tpch-86",
+        G,
+        "operations",
+        ROWS,
+        "Total revenue per ship mode for line items shipped in 1995",
+        f"SELECT l_shipmode AS ship_mode, {REVENUE} AS revenue FROM lineitem "
+        "WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01' "
+        "GROUP BY l_shipmode ORDER BY l_shipmode",
+        BY_SHIP_DATE,
+    ),
+    _case(
+        "tpch-87",
+        G,
+        "operations",
+        ROWS,
+        "Which 5 suppliers shipped the largest quantity of items in 1996?",
+        "SELECT s_name AS supplier, sum(l_quantity) AS quantity FROM lineitem "
+        "JOIN supplier ON l_suppkey = s_suppkey "
+        "WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1997-01-01' "
+        "GROUP BY s_name ORDER BY quantity DESC LIMIT 5",
+    ),
+    _case(
+        "tpch-88",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average number of line items per order?",
+        "SELECT (SELECT count(*) FROM lineitem) / (SELECT count(*) FROM orders) AS items_per_order",
+    ),
+    _case(
+        "tpch-89",
+        G,
+        "sales",
+        ROWS,
+        "Average discount by ship mode for line items shipped in 1995",
+        "SELECT l_shipmode AS ship_mode, avg(l_discount) AS avg_discount FROM lineitem "
+        "WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01' "
+        "GROUP BY l_shipmode ORDER BY l_shipmode",
+    ),
+    _case(
+        "tpch-90",
+        F,
+        "sales",
+        NUMBER,
+        "How many customers are in the EUROPE region?",
+        "SELECT count(*) AS customers FROM customer JOIN nation ON c_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE'",
+    ),
+    _case(
+        "tpch-91",
+        F,
+        "sales",
+        ENTITY,
+        "Customers of which nation placed the most orders in 1997?",
+        "SELECT n_name AS nation, count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey "
+        "WHERE o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01' "
+        "GROUP BY n_name ORDER BY orders DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-92",
+        G,
+        "sales",
+        ROWS,
+        "Number of orders by order priority in 1995",
+        "SELECT o_orderpriority AS priority, count(*) AS orders FROM orders "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY o_orderpriority ORDER BY o_orderpriority",
+    ),
+    _case(
+        "tpch-93",
+        G,
+        "sales",
+        ROWS,
+        "Top 3 parts by revenue in 1996",
+        f"SELECT p_name AS part, {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN part ON l_partkey = p_partkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' "
+        "GROUP BY p_name ORDER BY revenue DESC LIMIT 3",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-94",
+        F,
+        "operations",
+        NUMBER,
+        "On average, how many days after the order date were line items shipped in 1995?",
+        "SELECT avg(l_shipdate - o_orderdate) AS avg_days FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01'",
+    ),
+    _case(
+        "tpch-95",
+        G,
+        "sales",
+        ROWS,
+        "Which 5 nations had the highest revenue in 1995?",
+        f"SELECT n_name AS nation, {REVENUE} AS revenue FROM {SALES} "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY n_name ORDER BY revenue DESC LIMIT 5",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-96",
+        F,
+        "operations",
+        NUMBER,
+        "How many suppliers are there in ASIA?",
+        "SELECT count(*) AS suppliers FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'ASIA'",
+    ),
+    _case(
+        "tpch-97",
+        F,
+        "finance",
+        NUMBER,
+        "What was the total gross revenue (before discounts) of line items shipped in 1993?",
+        "SELECT sum(l_extendedprice) AS gross_revenue FROM lineitem "
+        "WHERE l_shipdate >= DATE '1993-01-01' AND l_shipdate < DATE '1994-01-01'",
+    ),
+    _case(
+        "tpch-98",
+        G,
+        "sales",
+        ROWS,
+        "Number of customers per market segment in the ASIA region",
+        "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE r_name = 'ASIA' GROUP BY c_mktsegment ORDER BY c_mktsegment",
+    ),
 ]

@@ -210,6 +210,21 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "WHERE year(l_shipdate) = 1996 GROUP BY l_shipmode ORDER BY share DESC LIMIT 1",
             "group's own",
         ),
+        (  # five asked for, one given
+            "Which 5 nations had the highest revenue in 1995?",
+            "SELECT n_name AS nation, sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem "
+            "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+            "JOIN nation ON c_nationkey = n_nationkey WHERE o_orderdate >= DATE '1995-01-01' "
+            "AND o_orderdate < DATE '1996-01-01' GROUP BY n_name ORDER BY revenue DESC LIMIT 1",
+            "asks for 5",
+        ),
+        (  # the most orders is a count of orders, not their value
+            "Customers of which nation placed the most orders in 1997?",
+            "SELECT n_name, sum(o_totalprice) AS revenue FROM orders JOIN customer ON o_custkey = c_custkey "
+            "JOIN nation ON c_nationkey = n_nationkey WHERE o_orderdate >= DATE '1997-01-01' "
+            "AND o_orderdate < DATE '1998-01-01' GROUP BY n_name ORDER BY revenue DESC LIMIT 1",
+            "the most orders (a count)",
+        ),
         (  # "each manufacturer" names no single one of them
             "How many parts does each manufacturer make?",
             "SELECT p_mfgr AS manufacturer, count(*) AS parts FROM part GROUP BY p_mfgr ORDER BY p_mfgr",
@@ -464,6 +479,14 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
     assert any("1998-01-01" in n for n in notes)
     top = question_notes("Top 5 customers by revenue in 1996", catalog, STANDARD.for_schema(catalog))
     assert "answer shape: the name(s) with the measure, ordered descending, LIMIT 5" in top
+    which = question_notes("Which 3 nations had the highest revenue in 1995?", catalog, STANDARD)
+    assert "answer shape: the name(s) with the measure, ordered descending, LIMIT 3" in which
+    march = question_notes("How many orders were placed in March 1996?", catalog, STANDARD)
+    assert "March 1996: o_orderdate >= DATE '1996-03-01' AND o_orderdate < DATE '1996-04-01'" in march
+    asked = "On average, how many days after the order date were items shipped?"
+    lag = question_notes(asked, catalog, STANDARD)
+    assert "days from o_orderdate to l_shipdate: l_shipdate - o_orderdate" in lag
+    assert "answer shape: one row with the average" in lag
     # A quarter is not the whole year.
     q1 = question_notes("How many orders were placed in Q1 1996?", catalog, STANDARD.for_schema(catalog))
     assert not any("whole year" in n for n in q1)
