@@ -360,7 +360,7 @@ def check_sql_answer(
 
     problems.extend(_shape_problems(question, table))
     problems.extend(_count_problems(question, sql, table))
-    problems.extend(_part_of_whole_problems(question, sql, table))
+    problems.extend(_part_of_whole_problems(question, sql, table, catalog))
     problems.extend(_one_row_average_problems(sql))
     problems.extend(_overall_problems(question, sql))
     problems.extend(_entity_problems(question, table, catalog))
@@ -818,15 +818,36 @@ _CHANGE = re.compile(r"\b(?:chang\w*|grow\w*|grew|increas\w*|decreas\w*|declin\w
 _SHARE_COLUMN = re.compile(r"pct|percent|share|fraction|proportion|ratio|rate", re.I)
 
 
-def _part_of_whole_problems(question: str, sql: str, table: Table) -> list[str]:
+def _part_of_whole_problems(question: str, sql: str, table: Table, catalog: SchemaCatalog) -> list[str]:
     """A share of a whole lies between 0 and 100%, and its numerator and denominator count the
     same thing: ``sum(CASE WHEN ... THEN l_quantity END) * 100 / count(*)`` mixes units and rows."""
     if not _PART_OF_WHOLE.search(question) or _CHANGE.search(question):
         return []
     problems = []
     tree = parse(sql)
-    for div in tree.find_all(exp.Div) if tree is not None else []:
+    divisions = list(tree.find_all(exp.Div)) if tree is not None else []
+    # "Share of revenue from EUROPE" with r_name = 'EUROPE' in the WHERE divides Europe by Europe.
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if divisions and where is not None and where.find(exp.Subquery) is None:
+        lowered, in_where = sql.lower(), where.sql(dialect="duckdb").lower()
+        named = [v for v in named_values(question, catalog) if f"'{v.lower()}'" in in_where]
+        if (
+            named
+            and len(named) == len(named_values(question, catalog))
+            and all(lowered.count(f"'{v.lower()}'") == in_where.count(f"'{v.lower()}'") for v in named)
+        ):
+            problems.append(
+                f"'{named[0]}' filters the whole query (WHERE), so the share's whole is only the part: "
+                "select the part in the numerator (CASE WHEN or FILTER) and keep the whole unfiltered"
+            )
+    for div in divisions:
         top, bottom = div.this, div.expression
+        parts, wholes = _conditioned_sums(top), _summed(bottom)
+        if parts and wholes and not parts & wholes:
+            problems.append(
+                f"the share's part sums {sorted(parts)[0]} but its whole sums {sorted(wholes)[0]}: "
+                "both must sum the same measure"
+            )
         if _sums_a_column(top) and bottom.find(exp.Count) is not None and not _sums_a_column(bottom):
             problems.append(
                 f"the share's numerator sums a column ({top.sql(dialect='duckdb')}) but its denominator "
@@ -871,6 +892,30 @@ def _one_row_average_problems(sql: str) -> list[str]:
                 "group the inner query by what the average is taken over"
             )
     return problems
+
+
+def _conditioned_sums(node: exp.Expression) -> set[str]:
+    """What a share's part sums under a condition: ``sum(CASE WHEN c THEN x END)`` or
+    ``sum(x) FILTER (WHERE c)`` -> {x}."""
+    out = set()
+    for total in node.find_all(exp.Sum):
+        if isinstance(total.parent, exp.Filter):
+            out.add(total.this.sql(dialect="duckdb").lower())
+        for case in total.this.find_all(exp.Case):
+            for branch in case.args.get("ifs", []):
+                value = branch.args.get("true")
+                if value is not None and value.find(exp.Column) is not None:
+                    out.add(value.sql(dialect="duckdb").lower())
+    return out
+
+
+def _summed(node: exp.Expression) -> set[str]:
+    """What a share's whole sums unconditionally: ``sum(x)`` -> {x}."""
+    return {
+        total.this.sql(dialect="duckdb").lower()
+        for total in node.find_all(exp.Sum)
+        if not isinstance(total.parent, exp.Filter) and total.this.find(exp.Case) is None
+    }
 
 
 def _sums_a_column(node: exp.Expression) -> bool:

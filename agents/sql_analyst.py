@@ -217,6 +217,7 @@ def results_agree(a: Table, b: Table, *, rel_tol: float = 1e-6) -> bool:
     narrower result equals (as a multiset) some column of the wider one."""
     if len(a.rows) != len(b.rows):
         return False
+    a, b = _period_labels(a), _period_labels(b)
     narrow, wide = (a, b) if len(a.columns) <= len(b.columns) else (b, a)
     wide_cols = [_column_key(wide, i) for i in range(len(wide.columns))]
     mapping = []
@@ -230,6 +231,28 @@ def results_agree(a: Table, b: Table, *, rel_tol: float = 1e-6) -> bool:
     mine = sorted((_row_key(row) for row in narrow.rows), key=repr)
     theirs = sorted((_row_key([row[j] for j in mapping]) for row in wide.rows), key=repr)
     return mine == theirs
+
+
+_YEAR_START = re.compile(r"^(\d{4})-01-01(?:[ T]00:00:00)?$")
+_MONTH_START = re.compile(r"^(\d{4}-\d{2})-01(?:[ T]00:00:00)?$")
+
+
+def _period_labels(table: Table) -> Table:
+    """One spelling for a period label: ``date_trunc('year', d)`` gives '1992-01-01 00:00:00'
+    where ``year(d)`` gives 1992, and a truncated month '1996-03-01' is strftime's '1996-03'."""
+    columns = list(zip(*table.rows, strict=True)) if table.rows else []
+    fixed: list[list[object]] = []
+    for values in columns:
+        texts = [str(v) for v in values]
+        if len(set(texts)) > 1 and all(_YEAR_START.match(t) for t in texts):
+            fixed.append([int(t[:4]) for t in texts])
+        elif all(_MONTH_START.match(t) for t in texts):
+            fixed.append([t[:7] for t in texts])
+        else:
+            fixed.append(list(values))
+    if not fixed:
+        return table
+    return Table(columns=table.columns, rows=[list(row) for row in zip(*fixed, strict=True)])
 
 
 def _row_key(row: list[object]) -> tuple[object, ...]:

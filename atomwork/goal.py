@@ -227,12 +227,23 @@ def _is_dimension(word: str) -> bool:
 _RATE = re.compile(r"\b((?:average|mean|avg)\s+(?:number|count)\s+of\s+[a-z]+(?:\s+[a-z]+)?)\s+per\s+[a-z]+")
 
 
+# A passive verb's agent: "placed by customers", "made by reps". Verbs that arrange rows ("grouped
+# by", "broken down by") still ask for a breakdown.
+_AGENT = re.compile(
+    r"\b(?!(?:grouped|split|sorted|ranked|broken|segmented|categori[sz]ed|aggregated|summari[sz]ed|"
+    r"bucketed|partitioned|listed|down|organi[sz]ed|measured|compared)\b)"
+    r"(?:[a-z]+ed|made|bought|sold|paid|won|lost|spent|brought|held|run|owned)\s+by\s+$"
+)
+
+
 def asks_breakdown(text: str, dimension: str) -> bool:
     """ "by region", "per month", "by department and quarter", "unusual months", "regions by ...".
     An item's dimension is its last dimension word ("by customer market segment" is by segment)."""
     # "the average number of orders per customer" is a rate over customers, not one row per customer.
     text = _RATE.sub(r"\1", text.lower())
     for match in _LIST_START.finditer(text):
+        if _AGENT.search(text[: match.end()]):
+            continue  # "orders placed by customers in FRANCE" says who placed them
         for item in _listed_items(text, match.end()):
             if item[0] in _MEASURE_START:
                 continue  # "nations by total supplier balance" ranks by a measure

@@ -1056,4 +1056,121 @@ CASES: list[EvalCase] = [
         "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
         "WHERE r_name = 'ASIA' GROUP BY c_mktsegment ORDER BY c_mktsegment",
     ),
+    _case(
+        "tpch-99",
+        F,
+        "sales",
+        NUMBER,
+        "What total quantity of items did customers in the BUILDING segment order in 1994?",
+        "SELECT sum(l_quantity) AS quantity FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = 'BUILDING' "
+        "AND o_orderdate >= DATE '1994-01-01' AND o_orderdate < DATE '1995-01-01'",
+    ),
+    _case(
+        "tpch-100",
+        G,
+        "sales",
+        ROWS,
+        "Average order value per market segment in 1996",
+        "SELECT c_mktsegment AS segment, avg(o_totalprice) AS avg_order_value FROM orders "
+        "JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' "
+        "GROUP BY c_mktsegment ORDER BY c_mktsegment",
+    ),
+    _case(
+        "tpch-101",
+        F,
+        "finance",
+        NUMBER,
+        "What is the total value of our inventory, i.e. available quantity times supply cost over all "
+        "part suppliers?",
+        "SELECT sum(ps_availqty * ps_supplycost) AS inventory_value FROM partsupp",
+    ),
+    _case(
+        "tpch-102",
+        G,
+        "sales",
+        ROWS,
+        "Which 3 regions have the most customers?",
+        "SELECT r_name AS region, count(*) AS customers FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY customers DESC LIMIT 3",
+    ),
+    _case(
+        "tpch-103",
+        F,
+        "sales",
+        NUMBER,
+        "What was the average discount on line items of orders placed by customers in FRANCE in 1996?",
+        "SELECT avg(l_discount) AS avg_discount FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey "
+        "WHERE n_name = 'FRANCE' AND o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+    ),
+    _case(
+        "tpch-104",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders had a total price below 10,000?",
+        "SELECT count(*) AS orders FROM orders WHERE o_totalprice < 10000",
+    ),
+    _case(
+        "tpch-105",
+        G,
+        "sales",
+        ROWS,
+        "Number of orders per month in 1996",
+        "SELECT strftime(o_orderdate, '%Y-%m') AS month, count(*) AS orders FROM orders "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' GROUP BY 1 ORDER BY 1",
+    ),
+    _case(
+        "tpch-106",
+        F,
+        "sales",
+        ENTITY,
+        "Which customer placed the most orders in 1995?",
+        "SELECT c_name AS customer, count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY c_name ORDER BY orders DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-107",
+        F,
+        "sales",
+        NUMBER,
+        "What share of 1995 revenue came from customers in the EUROPE region, in percent?",
+        f"SELECT 100 * {REVENUE} FILTER (WHERE r_name = 'EUROPE') / {REVENUE} AS pct FROM {SALES} "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-108",
+        G,
+        "sales",
+        ROWS,
+        "Total revenue for each year",
+        f"SELECT CAST(year(o_orderdate) AS VARCHAR) AS year, {REVENUE} AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey GROUP BY 1 ORDER BY 1",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-109",
+        F,
+        "operations",
+        NUMBER,
+        "What is the average retail price of parts of size 15?",
+        "SELECT avg(p_retailprice) AS avg_price FROM part WHERE p_size = 15",
+    ),
+    _case(
+        "tpch-110",
+        F,
+        "operations",
+        ENTITY,
+        "Suppliers from which nation generated the most revenue in 1996?",
+        f"SELECT n_name AS nation, {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN supplier ON l_suppkey = s_suppkey JOIN nation ON s_nationkey = n_nationkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' "
+        "GROUP BY n_name ORDER BY revenue DESC LIMIT 1",
+        BY_ORDER_DATE,
+    ),
 ]

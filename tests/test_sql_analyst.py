@@ -71,6 +71,13 @@ def test_results_agree_ignores_names_order_and_extra_columns():
     assert not results_agree(a, Table(columns=["region", "revenue"], rows=[["ASIA", 10.0], ["EUROPE", 12.6]]))
     assert not results_agree(a, Table(columns=["region", "revenue"], rows=[["ASIA", 10.0]]))
     assert results_agree(Table(columns=["n"], rows=[[15000]]), Table(columns=["orders"], rows=[[15000.0]]))
+    # year(d) and date_trunc('year', d) label the same periods
+    by_year = Table(columns=["year", "revenue"], rows=[[1992, 3.0], [1993, 4.0]])
+    truncated = Table(columns=["year", "revenue"], rows=[["1992-01-01 00:00:00", 3.0], ["1993-01-01", 4.0]])
+    assert results_agree(by_year, truncated)
+    assert not results_agree(by_year, Table(columns=["y", "r"], rows=[[1992, 3.0], [1994, 4.0]]))
+    monthly = Table(columns=["month", "orders"], rows=[["1996-01-01", 5], ["1996-02-01", 6]])
+    assert results_agree(monthly, Table(columns=["month", "orders"], rows=[["1996-01", 5], ["1996-02", 6]]))
 
 
 def test_schema_catalog_lists_values_ranges_and_joins(catalog: SchemaCatalog):
@@ -187,6 +194,24 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "SELECT sum(CASE WHEN l_shipmode = 'RAIL' THEN 1 ELSE 0 END) * 100.0 / count(*) AS pct "
             "FROM lineitem WHERE l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'",
             None,
+        ),
+        (  # Europe's revenue over all gross revenue mixes two measures
+            "What share of 1995 revenue came from customers in the EUROPE region, in percent?",
+            "SELECT sum(CASE WHEN r_name = 'EUROPE' THEN l_extendedprice * (1 - l_discount) ELSE 0 END) "
+            "* 100 / sum(l_extendedprice) AS pct FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+            "JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey "
+            "JOIN region ON n_regionkey = r_regionkey "
+            "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+            "both must sum the same measure",
+        ),
+        (  # the part's condition in WHERE makes the whole the part
+            "What share of 1995 revenue came from customers in the EUROPE region, in percent?",
+            "SELECT 100 * sum(l_extendedprice * (1 - l_discount)) / sum(l_extendedprice) AS pct "
+            "FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+            "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+            "WHERE r_name = 'EUROPE' AND o_orderdate >= DATE '1995-01-01' "
+            "AND o_orderdate < DATE '1996-01-01'",
+            "filters the whole query",
         ),
         (  # an average over one row is the count itself
             "What was the average number of orders per customer in 1996?",

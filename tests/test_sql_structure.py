@@ -225,6 +225,9 @@ def test_customers_per_market_segment_is_one_breakdown(catalog):
     # a rate over customers is one figure, not a row per customer
     assert breakdowns("What was the average number of orders per customer in 1996?") == []
     assert breakdowns("Average number of line items per order by region") == ["region"]
+    # who placed the orders, not a row per customer; arranging verbs still break down
+    assert breakdowns("Average discount on orders placed by customers in FRANCE in 1996") == []
+    assert breakdowns("Revenue broken down by region") == ["region"]
     sql = "SELECT c_mktsegment AS segment, count(*) AS customers FROM customer GROUP BY 1"
     table = Table(columns=["segment", "customers"], rows=[["AUTOMOBILE", 302], ["BUILDING", 337]])
     assert check_sql_answer("Number of customers per market segment", sql, table, catalog) == []
@@ -323,7 +326,10 @@ def test_a_share_of_exactly_all_is_a_problem(catalog):
     )
     problems = check_sql_answer(question, sql, Table(columns=["pct"], rows=[[100.0]]), catalog)
     assert any(p.startswith("the share is exactly 100.0 (pct)") for p in problems)
-    assert check_sql_answer(question, sql, Table(columns=["pct"], rows=[[20.03]]), catalog) == []
+    other = check_sql_answer(question, sql, Table(columns=["pct"], rows=[[20.03]]), catalog)
+    assert not any(p.startswith("the share is exactly") for p in other)
+    # ...and the part's condition in WHERE makes the whole the part, whatever the figure
+    assert any("filters the whole query" in p for p in other)
 
 
 def test_keys_of_different_things_are_not_set_equal(catalog):
