@@ -291,7 +291,10 @@ def check_sql_answer(
     # A dated event in the question ("shipped", "hired", "received") must use its date column.
     words = {_stem(w) for w in _WORD.findall(question) if len(w) >= 4}
     events = question_events(question)
-    if question_years(question) or period_years:
+    # ...also with no period named, where the query compares dates ("shipped on its commit date").
+    dates = {c.name.lower() for t in catalog.tables for c in t.columns if c.is_date}
+    compared = len(dates & idents) >= 2 and not _DURATION.search(question)  # durations: checked below
+    if question_years(question) or period_years or compared:
         for stem, columns in dated_words(catalog).items():
             if any(e[:4] == stem[:4] and len(e) >= 4 for e in events) and not columns & idents:
                 problems.append(
@@ -612,10 +615,11 @@ _MONTH = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})\b", re.I
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_HALF = re.compile(r"\bh([12])\s+(\d{4})\b|\b(first|second)\s+half\s+of\s+(\d{4})\b", re.I)
 
 
 def named_periods(question: str) -> list[tuple[str, str, str]]:
-    """Quarters and months the question names: (phrase, first day, first day after), ISO dates."""
+    """Quarters, halves and months the question names: (phrase, first day, first day after)."""
     out = []
     for m in _QUARTER.finditer(question):
         q = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(3).lower()]
@@ -623,6 +627,11 @@ def named_periods(question: str) -> list[tuple[str, str, str]]:
         start = f"{year}-{3 * q - 2:02d}-01"
         end = f"{year + (q == 4)}-{(3 * q) % 12 + 1:02d}-01"
         out.append((m.group(0), start, end))
+    for m in _HALF.finditer(question):
+        half = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(3).lower()]
+        year = int(m.group(2) or m.group(4))
+        end = f"{year}-07-01" if half == 1 else f"{year + 1}-01-01"
+        out.append((m.group(0), f"{year}-{6 * half - 5:02d}-01", end))
     for m in _MONTH.finditer(question):
         month, year = _MONTHS.index(m.group(1).lower()[:3]) + 1, int(m.group(2))
         end = f"{year + (month == 12)}-{month % 12 + 1:02d}-01"
@@ -661,7 +670,9 @@ def _same_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> l
     problems = []
     for m in re.finditer(r"\bsame\s+([a-z]+)", question.lower()):
         word = _stem(m.group(1))
-        pairs = re.findall(rf"(\w*{word}\w*)\s*=\s*(\w*{word}\w*)", re.sub(r"\b\w+\.", "", lowered_sql))
+        # "The same day" equates two date columns (l_shipdate = l_commitdate).
+        stem = "(?:day|date)" if word in ("day", "date") else word
+        pairs = re.findall(rf"(\w*{stem}\w*)\s*=\s*(\w*{stem}\w*)", re.sub(r"\b\w+\.", "", lowered_sql))
         own = {c.name.lower() for t in catalog.tables if _stem(t.name) == word for c in t.columns}
         # Tied together: two keys other than the dimension's own, directly or through its key.
         groups: list[set[str]] = []

@@ -1173,4 +1173,121 @@ CASES: list[EvalCase] = [
         "GROUP BY n_name ORDER BY revenue DESC LIMIT 1",
         BY_ORDER_DATE,
     ),
+    _case(
+        "tpch-111",
+        F,
+        "sales",
+        NUMBER,
+        "What was the total revenue from 1-URGENT orders placed in 1997?",
+        f"SELECT {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderpriority = '1-URGENT' "
+        "AND o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01'",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-112",
+        G,
+        "sales",
+        ROWS,
+        "Top 5 customers by number of orders",
+        "SELECT c_name AS customer, count(*) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+        "GROUP BY c_name ORDER BY orders DESC LIMIT 5",
+    ),
+    _case(
+        "tpch-113",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders were placed in the first half of 1996?",
+        "SELECT count(*) AS orders FROM orders "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1996-07-01'",
+    ),
+    _case(
+        "tpch-114",
+        G,
+        "operations",
+        ROWS,
+        "Number of suppliers per nation in EUROPE",
+        "SELECT n_name AS nation, count(*) AS suppliers FROM supplier "
+        "JOIN nation ON s_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE' GROUP BY n_name ORDER BY n_name",
+    ),
+    _case(
+        "tpch-115",
+        F,
+        "sales",
+        NUMBER,
+        "What was the average order value in Q2 1995?",
+        "SELECT avg(o_totalprice) AS avg_order_value FROM orders "
+        "WHERE o_orderdate >= DATE '1995-04-01' AND o_orderdate < DATE '1995-07-01'",
+    ),
+    _case(
+        "tpch-116",
+        F,
+        "sales",
+        ENTITY,
+        "Which brand of parts generated the most revenue in 1997?",
+        f"SELECT p_brand AS brand, {REVENUE} AS revenue FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN part ON l_partkey = p_partkey "
+        "WHERE o_orderdate >= DATE '1997-01-01' AND o_orderdate < DATE '1998-01-01' "
+        "GROUP BY p_brand ORDER BY revenue DESC LIMIT 1",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-117",
+        F,
+        "sales",
+        NUMBER,
+        "How many customers in the AUTOMOBILE segment placed at least one order in 1996?",
+        "SELECT count(DISTINCT o_custkey) AS customers FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE c_mktsegment = 'AUTOMOBILE' "
+        "AND o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+    ),
+    _case(
+        "tpch-118",
+        G,
+        "finance",
+        ROWS,
+        "Average customer account balance per region",
+        "SELECT r_name AS region, avg(c_acctbal) AS avg_balance FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY r_name",
+    ),
+    _case(
+        "tpch-119",
+        F,
+        "operations",
+        NUMBER,
+        "How many line items were shipped on the same day as their commit date?",
+        "SELECT count(*) AS line_items FROM lineitem WHERE l_shipdate = l_commitdate",
+    ),
+    _case(
+        "tpch-120",
+        G,
+        "sales",
+        ROWS,
+        "Revenue per quarter in 1996",
+        f"SELECT '1996-Q' || quarter(o_orderdate) AS quarter, {REVENUE} AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' GROUP BY 1 ORDER BY 1",
+        BY_ORDER_DATE,
+    ),
+    _case(
+        "tpch-121",
+        F,
+        "sales",
+        NUMBER,
+        "What was the smallest order total price in 1993?",
+        "SELECT min(o_totalprice) AS smallest FROM orders "
+        "WHERE o_orderdate >= DATE '1993-01-01' AND o_orderdate < DATE '1994-01-01'",
+    ),
+    _case(
+        "tpch-122",
+        F,
+        "operations",
+        ENTITY,
+        "Which part type has the highest average retail price?",
+        "SELECT p_type AS type, avg(p_retailprice) AS avg_price FROM part GROUP BY p_type "
+        "ORDER BY avg_price DESC LIMIT 1",
+    ),
 ]

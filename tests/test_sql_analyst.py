@@ -213,6 +213,22 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "AND o_orderdate < DATE '1996-01-01'",
             "filters the whole query",
         ),
+        (  # a half year is not the whole year
+            "How many orders were placed in the first half of 1996?",
+            "SELECT count(*) AS orders FROM orders "
+            "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'",
+            "first half of 1996, 1996-01-01 up to 1996-07-01",
+        ),
+        (  # "shipped" dates by the ship date even with no period named
+            "How many line items were shipped on the same day as their commit date?",
+            "SELECT count(*) AS n FROM lineitem WHERE l_commitdate = l_receiptdate",
+            "l_shipdate",
+        ),
+        (
+            "How many line items were shipped on the same day as their commit date?",
+            "SELECT count(*) AS n FROM lineitem WHERE l_shipdate = l_commitdate",
+            None,
+        ),
         (  # an average over one row is the count itself
             "What was the average number of orders per customer in 1996?",
             "SELECT avg(n) AS orders_per_customer FROM (SELECT count(*) AS n FROM orders "
