@@ -7,6 +7,7 @@ revenue, or a year taken for the answer are caught before any model is asked.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from datetime import date, timedelta
@@ -17,8 +18,10 @@ from atomwork.agents.sql_structure import (
     counted_table_problems,
     fan_out_problems,
     from_clause,
+    grouped_window_problems,
     key_mismatch_problems,
     parse,
+    stray_distinct_count_problems,
     unknown_value_problems,
     window_repeat_problems,
 )
@@ -329,6 +332,13 @@ def check_sql_answer(
 
     # A measure the business has defined must be computed its way ("revenue" is not a budget).
     own_definition = _OWN_DEFINITION.search(question) is not None
+    # A measure the question defines itself ("i.e. available quantity times supply cost") is
+    # computed from the columns it names.
+    if (defined := _OWN_DEFINITION.search(question)) is not None:
+        for columns in _named_columns(question[defined.end() :], catalog):
+            if not columns & idents:
+                named = " or ".join(sorted(columns))
+                problems.append(f"the question defines its measure with {named}; the query does not use it")
     for definition in (
         glossary.measures_named(question) if glossary is not None and not own_definition else []
     ):
@@ -343,6 +353,8 @@ def check_sql_answer(
     # and so does avg(c_acctbal) over customer JOIN orders; "how many customers" counts customers.
     problems.extend(fan_out_problems(sql, catalog, question))
     problems.extend(counted_table_problems(question, sql, catalog))
+    problems.extend(stray_distinct_count_problems(question, sql, catalog))
+    problems.extend(grouped_window_problems(sql))
     problems.extend(key_mismatch_problems(sql, catalog))
     problems.extend(window_repeat_problems(sql, table))
 
@@ -440,6 +452,31 @@ def _per_group(agg: exp.Expression, select: exp.Select) -> bool:
     return node is select
 
 
+_ABBREVIATIONS = {"quantity": "qty", "account": "acct", "balance": "bal", "number": "num", "amount": "amt"}
+
+
+def _named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:
+    """The columns each two-word phrase spells out: "available quantity" -> {ps_availqty},
+    "account balance" -> {c_acctbal, s_acctbal} (each word by its stem or usual abbreviation)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    found = []
+    for first, second in itertools.pairwise(words):
+        if len(first) < 4 or len(second) < 3:
+            continue
+        head, tail = _ABBREVIATIONS.get(first, first[:4]), _ABBREVIATIONS.get(second, second[:4])
+        columns = {
+            col.name.lower()
+            for table in catalog.tables
+            for col in table.columns
+            if (bare := "".join(_name_parts(col.name))).startswith(head)
+            and tail in bare[len(head) :]
+            and len(bare) <= len(first + second)
+        }
+        if columns:
+            found.append(columns)
+    return found
+
+
 def _is_numeric(table: Table, column: str) -> bool:
     values = [v for v in table.column(column) if v is not None]
     return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
@@ -529,7 +566,10 @@ def _label_problems(question: str, table: Table, catalog: SchemaCatalog) -> list
                 f"the result lists {repeated!r} more than once; return one row per {labels[0]} (GROUP BY it)"
             )
     for dim in dims:
-        named = [c for c in table.columns if dim in c.lower()]
+        # "suppliers_per_nation" is a measure named for the breakdown, not its label.
+        named = [
+            c for c in table.columns if dim in c.lower() and not re.search(rf"(?:per|by)_{dim}", c.lower())
+        ]
         if dim in _PERIODS or not named or not all(_is_numeric(table, c) for c in named):
             continue
         column = named[0]

@@ -471,6 +471,64 @@ def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> l
     return [f"the question counts {word}, but the query counts no {target} rows or keys"]
 
 
+def stray_distinct_count_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many deals did we win" answered with ``count(DISTINCT sales_reps.name)`` counts reps:
+    a distinct count of a name or label whose column and table the question never mentions."""
+    tree = parse(sql)
+    asked = {w[:4] for w in re.findall(r"[a-z]{3,}", question.lower())}
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        for count in select.find_all(exp.Count):
+            distinct = count.this if isinstance(count.this, exp.Distinct) else None
+            first = distinct.expressions[0] if distinct is not None and distinct.expressions else None
+            column = first if isinstance(first, exp.Column) else None
+            if column is None or not own(select, count) or re.search(r"(?:key|_id|^id)$", column.name, re.I):
+                continue
+            table = _column_table(select, column, catalog)
+            if table is None:
+                continue
+            bare = re.sub(r"^[a-z]{1,2}_", "", column.name.lower())
+            named = [p[:4] for p in re.split(r"[^a-z]+", bare) if p]
+            named += [_stem(p)[:4] for p in table.lower().split("_") if len(p) >= 3]
+            if not any(n in asked for n in named):
+                problems.append(
+                    f"the query counts distinct {table}.{column.name}, which the question never mentions"
+                )
+    return problems
+
+
+def grouped_window_problems(sql: str) -> list[str]:
+    """``count(*) OVER (PARTITION BY month)`` in a query grouped by month sees one row per
+    partition, so it counts 1: the aggregate belongs outside the window."""
+    tree = parse(sql)
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        group = select.args.get("group")
+        if group is None:
+            continue
+        aliases = {p.alias.lower(): p.unalias() for p in select.expressions if p.alias}
+        keys = {_grouping_key(e, aliases) for e in group.expressions}
+        for window in select.find_all(exp.Window):
+            parts = window.args.get("partition_by") or []
+            aggregate = isinstance(window.this, exp.Count | exp.Sum | exp.Avg | exp.Min | exp.Max)
+            if not own(select, window) or not aggregate or not parts:
+                continue
+            # Partitions exactly the groups: each holds one grouped row.
+            if {_grouping_key(p, aliases) for p in parts} == keys:
+                problems.append(
+                    f"{window.sql(dialect='duckdb')} runs over the grouped rows, one per group: "
+                    f"use {window.this.sql(dialect='duckdb')} without OVER"
+                )
+    return problems
+
+
+def _grouping_key(node: exp.Expr, aliases: dict[str, exp.Expr]) -> str:
+    """A GROUP BY or PARTITION BY key as SQL text, an output alias read as its expression."""
+    if isinstance(node, exp.Column) and not node.table and node.name.lower() in aliases:
+        node = aliases[node.name.lower()]
+    return node.sql(dialect="duckdb").lower()
+
+
 def _amount_column(select: exp.Select, column: exp.Column, word: str, catalog: SchemaCatalog) -> bool:
     """Whether ``column`` is a numeric measure named for ``word`` ("conversions", "units")."""
     table = _column_table(select, column, catalog)

@@ -229,6 +229,29 @@ def test_named_values_and_period_hints(catalog: SchemaCatalog):
             "SELECT count(*) AS n FROM lineitem WHERE l_shipdate = l_commitdate",
             None,
         ),
+        (  # a distinct count of a label the question never mentions counts something else
+            "How many orders were placed in 1995?",
+            "SELECT count(DISTINCT c_name) AS orders FROM orders JOIN customer ON o_custkey = c_custkey "
+            "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'",
+            "counts distinct customer.c_name",
+        ),
+        (  # a window partitioned by the groups sees one row each
+            "Number of orders per month in 1996",
+            "SELECT strftime(o_orderdate, '%Y-%m') AS month, count(*) OVER (PARTITION BY "
+            "strftime(o_orderdate, '%Y-%m')) AS orders FROM orders WHERE o_orderdate >= DATE '1996-01-01' "
+            "AND o_orderdate < DATE '1997-01-01' GROUP BY month ORDER BY month",
+            "one per group",
+        ),
+        (  # the question's own definition names its columns
+            "What is the total value of our inventory, i.e. available quantity times supply cost?",
+            "SELECT sum(ps_supplycost) AS inventory_value FROM partsupp",
+            "ps_availqty",
+        ),
+        (
+            "What is the total value of our inventory, i.e. available quantity times supply cost?",
+            "SELECT sum(ps_availqty * ps_supplycost) AS inventory_value FROM partsupp",
+            None,
+        ),
         (  # an average over one row is the count itself
             "What was the average number of orders per customer in 1996?",
             "SELECT avg(n) AS orders_per_customer FROM (SELECT count(*) AS n FROM orders "
