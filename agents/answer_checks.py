@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from atomwork.agents.sql_structure import (
+    counted_table,
     counted_table_problems,
     fan_out_problems,
     from_clause,
@@ -22,6 +23,7 @@ from atomwork.agents.sql_structure import (
     key_mismatch_problems,
     parse,
     stray_distinct_count_problems,
+    text_date_problems,
     unknown_value_problems,
     window_repeat_problems,
 )
@@ -76,6 +78,10 @@ _GROUPED = re.compile(
     r"ship mode|status|brand|type|week|campaign|stage|territory|industry|rep|manager|source)s?\b",
     re.I,
 )
+
+
+# Dimensions whose rows a period always has ("monthly revenue in 1995" has twelve).
+PERIOD_DIMENSIONS = frozenset({"month", "quarter", "week"})
 
 
 def _stem(word: str) -> str:
@@ -274,6 +280,12 @@ def check_sql_answer(
             problems.append(f"'<= {after}' takes in {after}, which is after {year}; use < {after}")
     # "Customer and supplier in the same nation" equates the two keys, beyond the joins.
     problems.extend(_same_problems(question, lowered_sql, catalog))
+    # strftime(d, '%Y-%m') >= '1995-01-01' compares text of another shape.
+    problems.extend(text_date_problems(sql))
+    # "In 1996" has two ends: ">= '1996-01-01'" alone takes in every later year.
+    problems.extend(_open_period_problems(question, sql))
+    # Period labels in the result ('1997-01') must lie inside the period asked about.
+    problems.extend(_period_label_problems(question, table, asked_years))
 
     # "< DATE '1995-12-31'" silently drops the last day of the period.
     for day in re.findall(r"<\s*(?:date\s*)?'(\d{4}-\d{2}-(?:28|29|30|31))'", lowered_sql):
@@ -303,6 +315,10 @@ def check_sql_answer(
                 problems.append(
                     f"the question mentions '{stem}…' but the query uses none of {', '.join(sorted(columns))}"
                 )
+
+    # "Activities logged in Q1 2024" are dated by their own activity_date, not their opportunity's.
+    if question_years(question) or period_years:
+        problems.extend(_foreign_date_problems(question, sql, catalog))
 
     # A time between events ("days between an order being placed and its items shipping") is
     # measured on those events' own date columns, not on two others.
@@ -706,6 +722,117 @@ def _named_period_problems(question: str, lowered_sql: str) -> list[str]:
     return problems
 
 
+# A year the question bounds on one side only: "since 1995", "before 1997", "the previous year".
+_OPEN_RANGE = re.compile(
+    r"\b(?:since|after|before|until|till|through|thru|onwards?|previous|prior|preceding|following|"
+    r"next|earlier|later|between|up to|as of|by the end)\b|\bfrom\s+(?:\w+\s+)?(?:19|20)\d\d\b",
+    re.I,
+)
+_DAY_TEXT = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+
+
+def _date_literal_year(node: exp.Expr | None) -> int | None:
+    """The year of a date literal: ``'1996-01-01'``, ``DATE '1996-01-01'``, ``CAST('...' AS DATE)``."""
+    if isinstance(node, exp.Cast):
+        node = node.this
+    if isinstance(node, exp.Literal) and node.is_string and (m := _DAY_TEXT.match(node.this)):
+        return int(m.group(1))
+    return None
+
+
+def _open_period_problems(question: str, sql: str) -> list[str]:
+    """ "Orders in 1996" filtered with ``o_orderdate >= '1996-01-01'`` alone takes in every later
+    year; ``< '1997-01-01'`` alone every earlier one."""
+    years = question_years(question)
+    tree = parse(sql) if years and not _OPEN_RANGE.search(question) else None
+    if tree is None:
+        return []
+    if tree.find(exp.Between, exp.Year, exp.Extract, exp.TimeToStr, exp.DateTrunc) is not None:
+        return []  # bounded another way
+    lower: set[int] = set()
+    upper: set[int] = set()
+    for node in tree.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE):
+        starts = isinstance(node, exp.GT | exp.GTE)
+        year = _date_literal_year(node.expression)
+        if year is None and (year := _date_literal_year(node.this)) is not None:
+            starts = not starts  # '1996-01-01' <= d
+        if year is not None:
+            (lower if starts else upper).add(year)
+    problems = []
+    for year in map(int, years):
+        if year in lower and not upper:
+            problems.append(
+                f"the query keeps dates from {year}-01-01 with no end, so later years count too; "
+                f"add < '{year + 1}-01-01'"
+            )
+        elif upper & {year, year + 1} and not lower:
+            problems.append(
+                f"the query keeps dates before {max(upper & {year, year + 1})}-… with no start, so "
+                f"earlier years count too; add >= '{year}-01-01'"
+            )
+    return problems
+
+
+_LABEL_TEXT = re.compile(r"^(\d{4})(?:-(?:\d{2}|Q[1-4]))(?:-01)?(?:[ T][\d:.]+)?$", re.I)
+
+
+def _period_label_problems(question: str, table: Table, asked_years: list[str]) -> list[str]:
+    """A monthly breakdown of 1996 holds 1996's months only: a '1997-01' row means the query's
+    period bounds are off."""
+    if not asked_years or _OPEN_RANGE.search(question) or len(table.rows) < 2:
+        return []
+    span = range(int(min(asked_years)), int(max(asked_years)) + 1)
+    problems = []
+    for column in table.columns:
+        years = []
+        for value in table.column(column):
+            if isinstance(value, date) and value.day == 1:
+                years.append(value.year)  # a truncated period (date_trunc), not a day
+            elif isinstance(value, str) and (m := _LABEL_TEXT.match(value)):
+                years.append(int(m.group(1)))
+            else:
+                break
+        else:
+            outside = sorted({y for y in years if y not in span})
+            if outside:
+                asked = " to ".join(dict.fromkeys((asked_years[0], asked_years[-1])))
+                problems.append(
+                    f"column {column} holds periods of {', '.join(map(str, outside))}, outside the "
+                    f"{asked} the question asks about"
+                )
+    return problems
+
+
+def _foreign_date_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many activities were logged in Q1 2024" dates activities by their own date column,
+    not by the created_date of the opportunity they belong to (unless the question names that
+    other event: "line items of orders placed in 1995")."""
+    counted = counted_table(question, catalog)
+    info = catalog.table(counted[1]) if counted is not None else None
+    tree = parse(sql)
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if counted is None or info is None or where is None:
+        return []
+    own = {c.name.lower() for c in info.columns if c.is_date}
+    dates = {c.name.lower() for t in catalog.tables for c in t.columns if c.is_date}
+    filtered = {c.name.lower() for c in where.find_all(exp.Column)} & dates
+    if not own or not filtered or filtered & own:
+        return []
+    events = question_events(question)
+    named = {
+        column
+        for stem, columns in dated_words(catalog).items()
+        if any(e[:4] == stem[:4] and len(e) >= 4 for e in events)
+        for column in columns
+    }
+    if filtered & named:
+        return []
+    return [
+        f"the question counts {counted[0]}, which are dated by {', '.join(sorted(own))}, but the query "
+        f"filters on {', '.join(sorted(filtered))} of another table"
+    ]
+
+
 def _same_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
     problems = []
     for m in re.finditer(r"\bsame\s+([a-z]+)", question.lower()):
@@ -789,10 +916,19 @@ def _count_problems(question: str, sql: str, table: Table) -> list[str]:
     limit = tree.args.get("limit") if isinstance(tree, exp.Select) else None
     count = limit.expression if limit is not None else None
     cut = int(count.this) if isinstance(count, exp.Literal) and count.is_int else None
-    if (cut is not None and cut != wanted) or len(table.rows) > wanted:
-        rows = len(table.rows)
+    rows = len(table.rows)
+    if (cut is not None and cut != wanted) or rows > wanted:
         return [f"the question asks for {wanted}, but the query returns {rows} row(s); use LIMIT {wanted}"]
+    # "= (SELECT max(...))" keeps only the rows tied for first, however large the LIMIT.
+    if _EXTREME_ONLY.search(sql):
+        return [
+            f"the question asks for {wanted}, but the query keeps only the rows equal to the maximum "
+            f"or minimum ({rows} row(s)); ORDER BY the measure and LIMIT {wanted} instead"
+        ]
     return []
+
+
+_EXTREME_ONLY = re.compile(r"(?:=|\bin)\s*\(\s*select\s+(?:max|min)\s*\(", re.I)
 
 
 def _shape_problems(question: str, table: Table) -> list[str]:
@@ -816,11 +952,11 @@ def _shape_problems(question: str, table: Table) -> list[str]:
             r"\b(id|key|number)\b", question, re.I
         ):
             problems.append(f"the answer is an identifier column ({table.columns[0]}), not a measure")
-    if (
-        _GROUPED.search(question)
-        and len(table.rows) == 1
-        and not (_TOP.search(question) or _BOTTOM.search(question))
-    ):
+    # "Monthly revenue in 1995" is a breakdown as much as "revenue by month" (but "the average
+    # monthly revenue" is one figure).
+    periods = PERIOD_DIMENSIONS & set(breakdowns(question))
+    breakdown = _GROUPED.search(question) or (periods and not asks_one_figure(question))
+    if breakdown and len(table.rows) == 1 and not (_TOP.search(question) or _BOTTOM.search(question)):
         problems.append("the question asks for a breakdown, but the query returned a single row")
     if len(table.rows) > 1 and asks_one_figure(question):
         problems.append(

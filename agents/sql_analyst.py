@@ -27,6 +27,7 @@ from atomwork.agents.sql_structure import (
     count_to_sum_repair,
     dangling_join_repair,
     ranking,
+    text_date_repair,
     value_case_repair,
 )
 from atomwork.errors import AtomworkError, PermissionDenied
@@ -419,6 +420,7 @@ class SqlAnalyst:
             lambda q: value_case_repair(q, self.catalog),
             lambda q: dangling_join_repair(question, q, self.catalog),
             lambda q: count_to_sum_repair(question, q, self.catalog),
+            text_date_repair,
         ):
             repaired = repair(sql)
             if repaired is not None and (fixed := self._explained_or_none(repaired[0])) is not None:

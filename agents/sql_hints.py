@@ -19,7 +19,9 @@ from atomwork.agents.answer_checks import (
     _DURATION,
     _GROUPED,
     _TOP,
+    PERIOD_DIMENSIONS,
     asked_count,
+    asks_one_figure,
     asks_part_of_year,
     compares_years,
     dated_words,
@@ -95,6 +97,10 @@ def answer_shape(question: str) -> str | None:
         return f"{per}, with a column for each of {', '.join(years)}, no LIMIT"
     if grouped:
         return f"one row per {grouped.group(0).split()[-1].rstrip('s')}, no LIMIT"
+    # "Monthly revenue in 1995": a row per month, though no "by" or "per" says so.
+    periods = [d for d in breakdowns(question) if d in PERIOD_DIMENSIONS]
+    if periods and not asks_one_figure(question):
+        return f"one row per {periods[0]}, no LIMIT"
     if _AVG.search(question):
         return "one row with the average"
     if _COUNT.search(question):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import sqlglot
 from pydantic import BaseModel
@@ -45,6 +46,8 @@ __all__ = [
     "ranking",
     "render",
     "table_aliases",
+    "text_date_problems",
+    "text_date_repair",
     "unknown_value_problems",
     "value_case_repair",
     "window_repeat_problems",
@@ -421,7 +424,7 @@ def window_repeat_problems(sql: str, table: Table) -> list[str]:
 
 _COUNTED = re.compile(
     r"\b(?:how many|number of|count of|most|fewest|least|more|fewer)\s+"
-    r"(?:distinct\s+|different\s+|unique\s+)?([a-z]+)",
+    r"(?:distinct\s+|different\s+|unique\s+)?([a-z]+)(?:\s+([a-z]+))?",
     re.I,
 )
 
@@ -430,10 +433,11 @@ def counted_table(question: str, catalog: SchemaCatalog) -> tuple[str, str] | No
     """(the word, the table) when the question counts a table's rows: "how many customers",
     "the most suppliers"."""
     for match in _COUNTED.finditer(question):
-        noun = _stem(match.group(1))
-        for info in catalog.tables:
-            if _stem(info.name.split(".")[-1].split("_")[-1]) == noun:
-                return match.group(1), info.name
+        # "how many sales activities": the second word names the table when the first names none.
+        for word in (w for w in match.groups() if w):
+            for info in catalog.tables:
+                if _stem(info.name.split(".")[-1].split("_")[-1]) == _stem(word):
+                    return word, info.name
     return None
 
 
@@ -600,3 +604,56 @@ def ranking(sql: str) -> Ranking | None:
         return None
     limit.set("expression", exp.Literal.number(int(count.this) + TIE_WINDOW))
     return Ranking(limit=int(count.this), column=column, wider_sql=render(tree))
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _mismatched_text_dates(tree: exp.Expr) -> Iterator[tuple[exp.TimeToStr, exp.Literal, str]]:
+    """(the formatted date, the literal, the format's shape) for each comparison of a formatted
+    date with text of another shape."""
+    for node in tree.find_all(*_COMPARISONS, exp.Between):
+        sides = [node.this, *(node.args.get(k) for k in ("expression", "low", "high"))]
+        texts = [s for s in sides if isinstance(s, exp.Literal) and s.is_string]
+        for formatted in (s for s in sides if isinstance(s, exp.TimeToStr)):
+            fmt = formatted.args.get("format")
+            if not isinstance(fmt, exp.Literal):
+                continue
+            try:
+                shape = date(2000, 1, 1).strftime(fmt.this)  # what the formatted text looks like
+            except ValueError:
+                continue
+            for text in texts:
+                if len(text.this) != len(shape):
+                    yield formatted, text, shape
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def text_date_repair(sql: str) -> tuple[str, list[str]] | None:
+    """``strftime(d, '%Y-%m') >= '1995-01-01'`` -> ``d >= DATE '1995-01-01'``: a day written in
+    full says the query meant to compare dates."""
+    tree = parse(sql)
+    if tree is None:
+        return None
+    changes = []
+    for formatted, text, _ in list(_mismatched_text_dates(tree)):
+        if not _DAY.match(text.this) or formatted.parent is None:
+            continue
+        written = formatted.sql(dialect="duckdb")
+        changes.append(f"{written} compared with '{text.this}' is compared as a date")
+        text.replace(exp.cast(exp.Literal.string(text.this), exp.DataType.build("DATE")))
+        formatted.replace(formatted.this.copy())
+    return (render(tree), changes) if changes else None
+
+
+def text_date_problems(sql: str) -> list[str]:
+    """``strftime(d, '%Y-%m') >= '1995-01-01'`` compares text, not dates: '1995-01' sorts before
+    '1995-01-01', so the first month drops out and the next period's first month comes in."""
+    tree = parse(sql)
+    return [
+        f"{formatted.sql(dialect='duckdb')} gives text like '{shape}', which does not compare with "
+        f"'{text.this}' as a date does; compare the date column itself (>= DATE '...' AND < DATE '...')"
+        for formatted, text, shape in (_mismatched_text_dates(tree) if tree is not None else [])
+    ]

@@ -252,7 +252,8 @@ def asks_breakdown(text: str, dimension: str) -> bool:
                 return True
     # "monthly ticket volumes", "quarterly revenue", "regions by revenue" (but "customers per
     # region" is by region only)
-    if re.search(rf"\b{dimension}ly\b", text):
+    # (but "the average monthly revenue" is one figure: a mean over the months)
+    if re.search(rf"(?<!average )(?<!mean )(?<!typical )\b{dimension}ly\b", text):
         return True
     after = r"\s+(?:by|per)\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+){0,2})"
     for match in re.finditer(rf"\b{dimension}s?" + after, text):

@@ -3,11 +3,14 @@ repeat the rows being summed, counts of the wrong table, one figure asked and ma
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from atomwork.agents.answer_checks import asks_one_figure, check_sql_answer
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_analyst import SqlAnalyst
+from atomwork.agents.sql_hints import answer_shape
 from atomwork.agents.sql_structure import (
     count_to_sum_repair,
     counted_table_problems,
@@ -15,12 +18,17 @@ from atomwork.agents.sql_structure import (
     fan_out_problems,
     key_mismatch_problems,
     ranking,
+    text_date_problems,
+    text_date_repair,
     unknown_value_problems,
     value_case_repair,
     window_repeat_problems,
 )
+from atomwork.evals.datasets import build_crm
 from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
+from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.warehouse import Warehouse
 
 GERMANY = (
     "SELECT count(*) AS suppliers FROM supplier "
@@ -384,3 +392,103 @@ def test_a_figure_computed_over_every_year_is_not_the_years(catalog):
     )
     same_year = sql.replace("FROM lineitem) AS", "FROM lineitem WHERE year(l_shipdate) = 1996) AS")
     assert not any("every year" in p for p in check_sql_answer(question, same_year, table, catalog))
+
+
+def test_a_formatted_date_compared_with_a_day_is_a_problem_and_is_repaired(warehouse, catalog):
+    question = "Number of orders per month in 1996"
+    text = (
+        "SELECT strftime(o_orderdate, '%Y-%m') AS month, count(*) AS orders FROM orders "
+        "WHERE strftime(o_orderdate, '%Y-%m') >= '1996-01-01' "
+        "AND strftime(o_orderdate, '%Y-%m') < '1997-01-01' "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    # '1996-01' sorts before '1996-01-01': January drops out and January 1997 comes in.
+    table = warehouse.query(text)
+    assert table.rows[0][0] == "1996-02" and table.rows[-1][0] == "1997-01"
+    problems = check_sql_answer(question, text, table, catalog)
+    assert any("does not compare with '1996-01-01' as a date does" in p for p in problems), problems
+    assert any("holds periods of 1997, outside the 1996" in p for p in problems), problems
+    repaired = text_date_repair(text)
+    assert repaired is not None and "o_orderdate >= DATE '1996-01-01'" in repaired[0]
+    fixed = warehouse.query(repaired[0])
+    assert [r[0] for r in fixed.rows] == [f"1996-{m:02d}" for m in range(1, 13)]
+    assert check_sql_answer(question, repaired[0], fixed, catalog) == []
+    # A month written as the format writes it compares rightly, and is left alone.
+    same_shape = "SELECT count(*) FROM orders WHERE strftime(o_orderdate, '%Y-%m') = '1996-03'"
+    assert text_date_repair(same_shape) is None and text_date_problems(same_shape) == []
+
+
+def test_a_year_bounded_on_one_side_is_a_problem(warehouse, catalog):
+    question = "Average order value per market segment in 1996"
+    open_ended = (
+        "SELECT c_mktsegment, avg(o_totalprice) AS aov FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= '1996-01-01' GROUP BY 1"
+    )
+    table = warehouse.query(open_ended)
+    assert any("with no end" in p for p in check_sql_answer(question, open_ended, table, catalog))
+    closed = open_ended.replace("GROUP BY", "AND o_orderdate < '1997-01-01' GROUP BY")
+    assert check_sql_answer(question, closed, warehouse.query(closed), catalog) == []
+    # "Since 1996" asks for exactly that open end.
+    since = "Average order value per market segment since 1996"
+    assert not any("with no end" in p for p in check_sql_answer(since, open_ended, table, catalog))
+    before = "SELECT count(*) FROM orders WHERE o_orderdate < DATE '1997-01-01'"
+    problems = check_sql_answer(
+        "How many orders were placed in 1996?", before, Table(columns=["n"], rows=[[9]]), catalog
+    )
+    assert any("with no start" in p for p in problems), problems
+
+
+def test_a_ranking_of_several_cut_to_the_maximum_is_a_problem(warehouse, catalog):
+    question = "Which 3 customers have the highest account balance?"
+    tied = (
+        "SELECT c_name, c_acctbal FROM customer WHERE c_acctbal = (SELECT max(c_acctbal) FROM customer) "
+        "ORDER BY c_acctbal DESC LIMIT 3"
+    )
+    problems = check_sql_answer(question, tied, warehouse.query(tied), catalog)
+    assert any("keeps only the rows equal to the maximum" in p for p in problems), problems
+    top = "SELECT c_name, c_acctbal FROM customer ORDER BY c_acctbal DESC LIMIT 3"
+    assert check_sql_answer(question, top, warehouse.query(top), catalog) == []
+
+
+def test_a_monthly_figure_is_a_breakdown_but_an_average_monthly_one_is_not(catalog):
+    one_month = Table(columns=["month", "revenue"], rows=[["1995-12", 28896188.43]])
+    sql = (
+        "SELECT strftime(o_orderdate, '%Y-%m') AS month, sum(o_totalprice) AS revenue FROM orders "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' "
+        "GROUP BY 1 ORDER BY revenue DESC LIMIT 1"
+    )
+    problems = check_sql_answer("Monthly revenue in 1995", sql, one_month, catalog)
+    assert "the question asks for a breakdown, but the query returned a single row" in problems
+    assert answer_shape("Monthly revenue in 1995") == "one row per month, no LIMIT"
+    average = "What was the average monthly revenue in 1995?"
+    assert asks_one_figure(average) and answer_shape(average) == "one row with the average"
+
+
+@pytest.fixture(scope="module")
+def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, SchemaCatalog]]:
+    with Warehouse.open(build_crm(tmp_path_factory.mktemp("crm") / "crm.sqlite")) as opened:
+        yield opened, SchemaCatalog.read(opened)
+
+
+def test_counted_rows_are_dated_by_their_own_date_column(crm):
+    warehouse, catalog = crm
+    question = "How many sales activities of each type were logged in Q1 2024?"
+    by_deal = (
+        "SELECT activity_type, count(*) AS n FROM activities JOIN opportunities "
+        "ON activities.opportunity_id = opportunities.opportunity_id "
+        "WHERE created_date >= DATE '2024-01-01' AND created_date < DATE '2024-04-01' GROUP BY 1"
+    )
+    problems = check_sql_answer(question, by_deal, warehouse.query(by_deal), catalog)
+    assert any("dated by activity_date, but the query filters on created_date" in p for p in problems), (
+        problems
+    )
+    own = (
+        "SELECT activity_type, count(*) AS n FROM activities "
+        "WHERE activity_date >= DATE '2024-01-01' AND activity_date < DATE '2024-04-01' GROUP BY 1"
+    )
+    assert check_sql_answer(question, own, warehouse.query(own), catalog) == []
+    # The question may date them by the other event: activities on deals created in Q1 2024.
+    created = "How many activities were logged on deals created in Q1 2024?"
+    assert not any(
+        "dated by" in p for p in check_sql_answer(created, by_deal, warehouse.query(by_deal), catalog)
+    )
