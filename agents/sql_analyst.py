@@ -30,6 +30,7 @@ from atomwork.agents.sql_structure import (
     text_date_repair,
     value_case_repair,
 )
+from atomwork.agents.year_comparison import YearSplit, join_years, split_by_year
 from atomwork.errors import AtomworkError, PermissionDenied
 from atomwork.models.base import ChatModel, Completion
 from atomwork.models.logprobs import TokenLogprob, repeat_chance
@@ -85,6 +86,8 @@ class SqlCandidate(BaseModel):
     repairs: list[str] = Field(default_factory=list)
     """Rewrites of the model's query that made it run (:mod:`.sql_repair`)."""
     calls: int = 0
+    question: str | None = None
+    """The question this query answered, where it is one part of the asked one (a compared year)."""
     repeat_chance: float | None = None
     """The chance, from the model's token probabilities, that a sample of the same conversation at
     the verifying temperature writes this query (respellings aside); None when the backend reports
@@ -323,6 +326,40 @@ class SqlAnalyst:
         self.system = render("sql", schema=self.catalog.ddl(), glossary=self.glossary.text(), today=today)
 
     def answer(self, question: str) -> SqlAnswer:
+        split = split_by_year(question) if self.verify else None
+        if split is not None and (joined := self._answer_by_year(question, split)) is not None:
+            return joined
+        return self._answer_whole(question)
+
+    def _answer_by_year(self, question: str, split: YearSplit) -> SqlAnswer | None:
+        """Each compared year asked on its own, and the tables joined (see :mod:`.year_comparison`);
+        None when a year could not be answered or the years' tables do not line up."""
+        try:
+            parts = [self._answer_whole(part) for part in split.parts]
+        except SqlAnswerError:
+            return None
+        table = join_years(split, [p.table for p in parts])
+        if table is None:
+            return None
+        verified = all(p.verified for p in parts)
+        notes = [f"asked one year at a time ({'; '.join(split.parts)}) and joined in code"]
+        for year, part in zip(split.years, parts, strict=True):
+            status = "verified" if part.verified else "not verified"
+            notes.append(f"{year} {status}: {'; '.join(part.notes)}")
+        candidates = [
+            c.model_copy(update={"question": part.question}) for part in parts for c in part.candidates
+        ]
+        return SqlAnswer(
+            question=question,
+            sql="\n\n".join(f"-- {y}\n{p.sql.rstrip(';')};" for y, p in zip(split.years, parts, strict=True)),
+            table=table,
+            truncated=any(p.truncated for p in parts),
+            verified=verified,
+            notes=notes,
+            candidates=candidates,
+        )
+
+    def _answer_whole(self, question: str) -> SqlAnswer:
         hints = period_hints(question, self.catalog.data_end, self._earliest)
         hint_years = sorted({str(y) for h in hints for y in (h.start.year, h.end.year)})
         asked = question.strip()
@@ -627,6 +664,7 @@ def sql_tool(
                         problems=c.problems,
                         repairs=c.repairs,
                         repeat_chance=c.repeat_chance,
+                        question=c.question,
                     )
                     for c in answer.candidates
                 ],

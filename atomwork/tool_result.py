@@ -23,6 +23,8 @@ class Attempt(BaseModel):
     """Rewrites that made the model's query run."""
     repeat_chance: float | None = None
     """The chance a verifying sample would write the same query, from the reply's token probabilities."""
+    question: str | None = None
+    """The question this query answered, where it is one part of the task's (a compared year)."""
 
 
 class Provenance(BaseModel):

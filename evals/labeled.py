@@ -74,8 +74,8 @@ def label_run(case: EvalCase, expected: Table, result: RunResult) -> LabeledQues
         if provenance is None:
             continue
         for attempt in provenance.attempts:
-            if attempt.table is None:
-                continue
+            if attempt.table is None or attempt.question is not None:
+                continue  # no result, or the answer to one part, which the case's answer does not label
             score = score_answer(case, expected, table_text(attempt.table), [attempt.table])
             item.attempts.append(
                 LabeledAttempt(
