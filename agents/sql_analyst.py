@@ -28,6 +28,7 @@ from atomwork.agents.sql_structure import (
     dangling_join_repair,
     ranking,
     text_date_repair,
+    unfiltered_overall_repair,
     value_case_repair,
 )
 from atomwork.agents.year_comparison import YearSplit, join_years, split_by_year
@@ -458,6 +459,7 @@ class SqlAnalyst:
             lambda q: dangling_join_repair(question, q, self.catalog),
             lambda q: count_to_sum_repair(question, q, self.catalog),
             text_date_repair,
+            lambda q: unfiltered_overall_repair(question, q),
         ):
             repaired = repair(sql)
             if repaired is not None and (fixed := self._explained_or_none(repaired[0])) is not None:

@@ -48,6 +48,7 @@ __all__ = [
     "table_aliases",
     "text_date_problems",
     "text_date_repair",
+    "unfiltered_overall_repair",
     "unknown_value_problems",
     "value_case_repair",
     "window_repeat_problems",
@@ -657,3 +658,41 @@ def text_date_problems(sql: str) -> list[str]:
         f"'{text.this}' as a date does; compare the date column itself (>= DATE '...' AND < DATE '...')"
         for formatted, text, shape in (_mismatched_text_dates(tree) if tree is not None else [])
     ]
+
+
+_ASKED_YEAR = re.compile(r"(?<![\d.,$])(?:19|20)\d\d(?![\d%]|[.,]\d)")
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    return [*_conjuncts(node.this), *_conjuncts(node.expression)] if isinstance(node, exp.And) else [node]
+
+
+def unfiltered_overall_repair(question: str, sql: str) -> tuple[str, list[str]] | None:
+    """``(SELECT avg(x) FROM lineitem) AS overall`` beside ``FROM lineitem WHERE year(l_shipdate) =
+    1996`` is the figure of every year: the overall figure of a question about 1996 is 1996's, so
+    the subquery gets the outer query's period conditions (only those: "overall" spans the rest)."""
+    years = set(_ASKED_YEAR.findall(question))
+    tree = parse(sql) if years else None
+    where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+    if not isinstance(tree, exp.Select) or where is None:
+        return None
+    period = [c for c in _conjuncts(where.this) if years & set(_ASKED_YEAR.findall(c.sql(dialect="duckdb")))]
+    outer = sorted(t.name.lower() for t in tree.find_all(exp.Table) if own(tree, t))
+    changes = []
+    for projection in tree.expressions if period else []:
+        for sub in projection.find_all(exp.Subquery):
+            body = sub.this
+            if (
+                not isinstance(body, exp.Select)
+                or body.args.get("where") is not None
+                or body.find(exp.AggFunc) is None
+                or sorted(t.name.lower() for t in body.find_all(exp.Table)) != outer
+            ):
+                continue
+            condition = exp.and_(*(c.copy() for c in period))
+            body.set("where", exp.Where(this=condition))
+            changes.append(
+                f"the overall figure {projection.alias_or_name} was computed over every year: it now keeps "
+                f"{condition.sql(dialect='duckdb')} as the query does"
+            )
+    return (render(tree), changes) if changes else None

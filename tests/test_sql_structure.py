@@ -20,6 +20,7 @@ from atomwork.agents.sql_structure import (
     ranking,
     text_date_problems,
     text_date_repair,
+    unfiltered_overall_repair,
     unknown_value_problems,
     value_case_repair,
     window_repeat_problems,
@@ -492,3 +493,23 @@ def test_counted_rows_are_dated_by_their_own_date_column(crm):
     assert not any(
         "dated by" in p for p in check_sql_answer(created, by_deal, warehouse.query(by_deal), catalog)
     )
+
+
+def test_an_overall_figure_over_every_year_gets_the_querys_period(warehouse, catalog):
+    question = "Which ship mode had the highest share of late deliveries in 1996, and the overall share?"
+    late = "100.0 * avg(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END)"
+    sql = (
+        f"SELECT l_shipmode, {late} AS share, (SELECT {late} FROM lineitem) AS overall_share FROM lineitem "
+        "WHERE year(l_shipdate) = 1996 AND l_quantity > 0 GROUP BY l_shipmode ORDER BY share DESC LIMIT 1"
+    )
+    repaired = unfiltered_overall_repair(question, sql)
+    assert repaired is not None
+    # Only the period: the overall figure still spans every other condition's rows.
+    assert "FROM lineitem WHERE YEAR(l_shipdate) = 1996) AS overall_share" in repaired[0]
+    table = warehouse.query(repaired[0])
+    overall = warehouse.query(f"SELECT {late} FROM lineitem WHERE year(l_shipdate) = 1996").rows[0][0]
+    assert table.rows[0][2] == pytest.approx(overall)
+    assert check_sql_answer(question, repaired[0], table, catalog) == []
+    # No period asked, or an overall figure already filtered: nothing to repair.
+    assert unfiltered_overall_repair("Which ship mode had the highest share of late deliveries?", sql) is None
+    assert unfiltered_overall_repair(question, repaired[0]) is None

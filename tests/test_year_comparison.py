@@ -127,7 +127,10 @@ def test_the_analyst_answers_a_comparison_one_year_at_a_time(warehouse, catalog,
 
 def test_a_year_that_stays_unverified_leaves_the_comparison_unverified(warehouse, catalog):
     question = "Compare the number of orders placed in 1995 and 1996."
-    wrong = "SELECT count(*) AS orders FROM orders WHERE o_orderpriority = '1-URGENT' AND year(o_orderdate) = 1996"
+    wrong = (
+        "SELECT count(*) AS orders FROM orders WHERE o_orderpriority = '1-URGENT' "
+        "AND year(o_orderdate) = 1996"
+    )
     model = ScriptedModel(
         {
             "sql": [fenced(orders_in(1995))] * 2
