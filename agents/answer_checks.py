@@ -389,6 +389,7 @@ def check_sql_answer(
     ):
         problems.append("the question asks for the lowest, but the query orders descending")
 
+    problems.extend(_excluded_measure_problems(question, sql, catalog))
     problems.extend(_shape_problems(question, table))
     problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table, catalog))
@@ -409,6 +410,63 @@ def check_sql_answer(
             problems.append(
                 f"columns {same[0]} and {same[1]} hold the same figures: the overall one must be computed "
                 "over all rows (a subquery), not the group's"
+            )
+    return problems
+
+
+_EXCLUDED = re.compile(
+    r"\b(?:before|excluding|without|ignoring|not\s+counting)\s+"
+    r"(?:(?:the|any|all|their|its)\s+)?([a-z]{3,})",
+    re.I,
+)
+# "With a discount above 5%" filters on the discount; "after"/"including"/"net of" apply it.
+_INCLUDED = re.compile(r"\b(?:after|including|net\s+of)\s+(?:(?:the|any|all|their|its)\s+)?([a-z]{3,})", re.I)
+
+
+def _measure_columns(word: str, catalog: SchemaCatalog) -> set[str]:
+    """Numeric columns a word names ("discounts" -> {l_discount}, "tax" -> {l_tax})."""
+    stem = _stem(word)
+    return {
+        c.name.lower()
+        for t in catalog.tables
+        for c in t.columns
+        if c.numeric and not c.is_date and (parts := _name_parts(c.name)) and _stem(parts[-1]) == stem
+    }
+
+
+def _figure_columns(sql: str) -> set[str] | None:
+    """Columns the query's figures are computed from (its SELECT lists, not its filters)."""
+    tree = parse(sql)
+    if tree is None:
+        return None
+    return {
+        col.name.lower()
+        for select in tree.find_all(exp.Select)
+        for projection in select.expressions
+        for col in projection.find_all(exp.Column)
+    }
+
+
+def _excluded_measure_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """A figure "before discounts" is computed without the discount column, and "after tax" with
+    the tax column: a figure that applies what the question leaves out (or the reverse) answers
+    another measure, however many samples agree on it."""
+    figures = _figure_columns(sql)
+    if figures is None:
+        return []
+    problems = []
+    for match in _EXCLUDED.finditer(question):
+        for column in sorted(_measure_columns(match.group(1), catalog) & figures):
+            problems.append(
+                f"the question asks for the figure {match.group(0).lower()!r}, but the query computes it "
+                f"with {column}"
+            )
+    for match in _INCLUDED.finditer(question):
+        columns = _measure_columns(match.group(1), catalog)
+        if columns and not columns & figures:
+            problems.append(
+                f"the question asks for the figure {match.group(0).lower()!r}, but the query's figures do "
+                f"not use {' or '.join(sorted(columns))}"
             )
     return problems
 
@@ -1029,6 +1087,10 @@ def _part_of_whole_problems(question: str, sql: str, table: Table, catalog: Sche
             )
     for div in divisions:
         top, bottom = div.this, div.expression
+        if (rest := _complement(top, bottom)) is not None:
+            problems.append(
+                f"the share's whole leaves out its part ({rest}): divide by all of them, not by the rest"
+            )
         parts, wholes = _conditioned_sums(top), _summed(bottom)
         if parts and wholes and not parts & wholes:
             problems.append(
@@ -1055,6 +1117,31 @@ def _part_of_whole_problems(question: str, sql: str, table: Table, catalog: Sche
         if outside:
             problems.append(f"a share of a whole lies between 0 and 100%, but {column} is {outside[0]}")
     return problems
+
+
+def _conditions(node: exp.Expression, kind: type[exp.Expression]) -> set[str]:
+    """``column op literal`` comparisons of one kind in ``node``, as ``column|literal`` keys."""
+    found = set()
+    for cmp in node.find_all(kind):
+        column, value = cmp.this, cmp.expression
+        if isinstance(value, exp.Column):
+            column, value = value, column
+        if isinstance(column, exp.Column) and isinstance(value, exp.Literal):
+            found.add(f"{column.name.lower()}|{value.this.lower()}")
+    return found
+
+
+def _complement(top: exp.Expression, bottom: exp.Expression) -> str | None:
+    """The condition a share's whole negates where its part asserts it ("mode = 'RAIL'" over
+    "mode != 'RAIL'"): that whole is the rest, and the figure a ratio to it, not a share."""
+    negated = _conditions(bottom, exp.NEQ) | {
+        key for n in bottom.find_all(exp.Not) for key in _conditions(n, exp.EQ)
+    }
+    shared = sorted(_conditions(top, exp.EQ) & negated)
+    if not shared:
+        return None
+    column, value = shared[0].split("|", 1)
+    return f"{column} <> '{value}'"
 
 
 def _one_row_average_problems(sql: str) -> list[str]:

@@ -513,3 +513,33 @@ def test_an_overall_figure_over_every_year_gets_the_querys_period(warehouse, cat
     # No period asked, or an overall figure already filtered: nothing to repair.
     assert unfiltered_overall_repair("Which ship mode had the highest share of late deliveries?", sql) is None
     assert unfiltered_overall_repair(question, repaired[0]) is None
+
+
+def test_a_figure_before_or_after_a_deduction_uses_it_accordingly(catalog):
+    where = "FROM lineitem WHERE l_shipdate >= DATE '1993-01-01' AND l_shipdate < DATE '1994-01-01'"
+    net = f"SELECT sum(l_extendedprice * (1 - l_discount)) AS revenue {where}"
+    gross = f"SELECT sum(l_extendedprice) AS revenue {where}"
+    one = Table(columns=["revenue"], rows=[[305964803.2]])
+    before = "What was the total gross revenue (before discounts) of line items shipped in 1993?"
+    assert any("with l_discount" in p for p in check_sql_answer(before, net, one, catalog))
+    assert check_sql_answer(before, gross, one, catalog) == []
+    after = "What was the revenue after discount of line items shipped in 1993?"
+    assert any("do not use l_discount" in p for p in check_sql_answer(after, gross, one, catalog))
+    assert check_sql_answer(after, net, one, catalog) == []
+    # A filter on the discount is not a figure computed with it.
+    count = f"SELECT count(*) AS items {where} AND l_discount = 0"
+    without = "How many line items shipped in 1993 were sold without any discount?"
+    assert check_sql_answer(without, count, Table(columns=["items"], rows=[[120]]), catalog) == []
+
+
+def test_a_share_is_not_divided_by_the_rest(catalog):
+    question = "What percentage of line items shipped in 1997 went by RAIL?"
+    where = "FROM lineitem WHERE l_shipdate >= DATE '1997-01-01' AND l_shipdate < DATE '1998-01-01'"
+    rest = (
+        "SELECT count(CASE WHEN l_shipmode = 'RAIL' THEN 1 END) * 100.0 / "
+        f"count(CASE WHEN l_shipmode != 'RAIL' THEN 1 END) AS pct {where}"
+    )
+    whole = f"SELECT count(CASE WHEN l_shipmode = 'RAIL' THEN 1 END) * 100.0 / count(*) AS pct {where}"
+    one = Table(columns=["pct"], rows=[[16.6]])
+    assert any("not by the rest" in p for p in check_sql_answer(question, rest, one, catalog))
+    assert check_sql_answer(question, whole, one, catalog) == []

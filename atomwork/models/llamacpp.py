@@ -83,13 +83,14 @@ class LlamaCppModel(ChatModel):
 
         self._llama_cpp = llama_cpp
         try:
-            self._llm: DraftingLlama = drafting_llama(llama_cpp.Llama)(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=n_threads or os.cpu_count() or 2,
-                seed=seed,
-                verbose=False,
-            )
+            with _weight_buffers(llama_cpp, extra=not cpu_has_amx()):
+                self._llm: DraftingLlama = drafting_llama(llama_cpp.Llama)(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads or os.cpu_count() or 2,
+                    seed=seed,
+                    verbose=False,
+                )
         except Exception as exc:  # llama.cpp raises ValueError for unreadable files
             raise ConfigError(f"could not load GGUF model {path}: {exc}") from exc
         # Without logits_all, llama-cpp-python never writes its n_batch x n_vocab score buffer (sampling
@@ -241,3 +242,36 @@ def _decoding(
     if repeat_penalty is not None:
         kwargs["repeat_penalty"] = repeat_penalty
     return kwargs
+
+
+def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has AMX (Sapphire Rapids and later). llama.cpp built for such a CPU repacks
+    Q4_K weights into AMX buffers, and its first decode then segfaults (ggml-org/llama.cpp#20824)."""
+    try:
+        return "amx_int8" in cpuinfo.read_text()
+    except OSError:
+        return False
+
+
+@contextmanager
+def _weight_buffers(llama_cpp: Any, *, extra: bool) -> Iterator[None]:
+    """Load with or without llama.cpp's extra weight buffer types (AMX and repacked layouts).
+
+    ``Llama()`` reads ``llama_model_default_params()`` and loads the model in one step, and no
+    argument of it reaches ``use_extra_bufts``: the defaults it reads are swapped while it loads."""
+    if extra:
+        yield
+        return
+    bindings = llama_cpp.llama_cpp
+    original = bindings.llama_model_default_params
+
+    def plain() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = plain
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = original
