@@ -18,6 +18,7 @@ from atomwork.agents.sql_structure import (
     counted_table,
     counted_table_problems,
     fan_out_problems,
+    filtered_values,
     from_clause,
     grouped_window_problems,
     key_mismatch_problems,
@@ -104,7 +105,9 @@ def _verb_root(word: str) -> str:
 _OUTCOME_EVENTS = {"won": "close", "win": "close", "wins": "close", "lost": "close", "lose": "close"}
 
 
-_PLACED = {"plac": "order"}
+_PLACED = {"plac": "order", "purchas": "order"}
+# A sale is made when it is ordered: "quantity sold in 1996" dates it by the order date...
+_SOLD = {"sold": "order", "bought": "order"}
 
 
 def question_events(question: str) -> list[str]:
@@ -113,6 +116,8 @@ def question_events(question: str) -> list[str]:
     events = [_verb_root(w) for w in words if w.endswith("ed") and len(w) >= 5]
     # An order is placed on its order date: "orders placed in Q3" dates them by it.
     events = [_PLACED.get(e, e) for e in events]
+    # ...unless another event dates it: "items shipped in 1993 sold without a discount".
+    events = events or [_SOLD[w] for w in words if w in _SOLD]
     if not re.search(r"\b(?:deals?|opportunit\w*)\b", question, re.I):
         return events  # "lost the most employees" closes no deal
     return events + [_OUTCOME_EVENTS[w] for w in words if w in _OUTCOME_EVENTS]
@@ -172,6 +177,46 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
         for v, c in found.items()
         if not any(v != o and v.lower() in o.lower() and len(o) > len(v) for o in found)
     }
+
+
+def _unasked_value_problems(
+    question: str, sql: str, catalog: SchemaCatalog, glossary: Glossary | None
+) -> list[str]:
+    """``region = 'AMERICA'`` in a query for "urgent tickets opened in 1997" counts one region's:
+    a value the query keeps rows by is one the question names (a word of it, "won" for 'Closed
+    Won') or the glossary's definition uses ("returned": l_returnflag = 'R'). Codes too short to
+    name ('R', 'HR') are not judged."""
+    asked = [w.lower() for w in _WORD.findall(question)]
+    defined = " ".join(d.meaning for d in glossary.definitions) if glossary is not None else ""
+    problems = []
+    for value, column in filtered_values(sql, catalog):
+        words = [w for w in re.split(r"[^a-z]+", value.lower()) if len(w) >= 3]
+        if not words or f"'{value}'" in defined:
+            continue
+        if any(a.startswith(w[:4]) or w.startswith(a[:4]) for w in words for a in asked if len(a) >= 3):
+            continue
+        if _names_outcome(words, question.lower()):
+            continue
+        problems.append(f"the query keeps only {column} = '{value}', which the question does not mention")
+    return problems
+
+
+def named_value_words(question: str, catalog: SchemaCatalog) -> dict[str, str]:
+    """Words of a coded column's values the question writes as the data does ("parts made of
+    BRASS" names a word of p_type's 'LARGE BRUSHED BRASS'): word -> ``table.column``. Only words in
+    fewer than half of the values ('Supplier' in every 'Supplier#000000001' tells none apart), and
+    only as written: "new opportunities" does not name 'New Logo'."""
+    found: dict[str, str] = {}
+    written = set(_WORD.findall(question)[1:])  # the first word is capitalized anyway
+    for table in catalog.tables:
+        for col in table.columns:
+            if not col.known_values:
+                continue
+            counts = Counter(w for v in col.known_values for w in set(re.split(r"[^A-Za-z]+", v)))
+            for word in sorted(written):
+                if len(word) >= 3 and not word.islower() and 0 < counts[word] < len(col.known_values) / 2:
+                    found.setdefault(word, f"{table.name}.{col.name}")
+    return found
 
 
 # An outcome a question states as a verb: "deals we won", "did we win" name the stage 'Closed Won'.
@@ -250,6 +295,7 @@ def check_sql_answer(
         for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed)
     ]
     stray += unknown_value_problems(sql, catalog)
+    stray += _unasked_value_problems(question, sql, catalog, glossary)
     # The result must exist and carry a value.
     if not table.rows:
         return ["the query returned no rows", *stray]
@@ -302,6 +348,11 @@ def check_sql_answer(
             continue
         if not all(t in literals for t in tokens):
             problems.append(f"the question names {value!r} ({column}) but the query does not filter on it")
+    for word, column in named_value_words(question, catalog).items():
+        if word.lower() not in literals:
+            problems.append(
+                f"the question names {word!r}, a word of {column} values, but the query does not filter on it"
+            )
 
     # A dated event in the question ("shipped", "hired", "received") must use its date column.
     words = {_stem(w) for w in _WORD.findall(question) if len(w) >= 4}
@@ -390,6 +441,7 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_excluded_measure_problems(question, sql, catalog))
+    problems.extend(_unused_number_problems(question, sql))
     problems.extend(_shape_problems(question, table))
     problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table, catalog))
@@ -414,9 +466,49 @@ def check_sql_answer(
     return problems
 
 
+# A number the question states: "size 15", "over $5,000", "5%", "1.5 million", "top 3".
+_NUMBER = re.compile(
+    r"(?<![\w.#-])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w.]\d)\s*(%|percent\b|thousand\b|k\b|million\b|m\b|billion\b|bn\b)?",
+    re.I,
+)
+_SCALE = {
+    "%": 0.01,
+    "percent": 0.01,
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+}
+# "The last 6 months" is turned into dates, not compared with 6.
+_RELATIVE = re.compile(r"\b(?:last|past|previous|prior|recent|next|first|trailing)\s+$", re.I)
+_SQL_NUMBER = re.compile(r"(?<![A-Za-z_])\d*\.?\d+")
+
+
+def _unused_number_problems(question: str, sql: str) -> list[str]:
+    """ "How many parts of size 15?" answered without 15 anywhere in the query counts other parts:
+    every number the question states (but a year or a relative period) is in the query."""
+    used = [float(n) for n in _SQL_NUMBER.findall(sql)]
+    problems = []
+    for match in _NUMBER.finditer(question):
+        text, unit = match.group(1), (match.group(2) or "").lower()
+        if _YEAR.fullmatch(text) or _RELATIVE.search(question[: match.start()]):
+            continue
+        value = float(text.replace(",", ""))
+        forms = {value, value * _SCALE[unit]} if unit else {value}
+        if not any(abs(u - f) <= 1e-9 * max(1.0, abs(f)) for u in used for f in forms):
+            problems.append(f"the question states {match.group(0).strip()}, but the query never uses it")
+    return problems
+
+
 _EXCLUDED = re.compile(
     r"\b(?:before|excluding|without|ignoring|not\s+counting)\s+"
     r"(?:(?:the|any|all|their|its)\s+)?([a-z]{3,})",
+    re.I,
+)
+_WHAT_IF_DIFFERENCE = re.compile(
+    r"\bhow\s+much\s+(?:more|less|higher|lower)\b|\bdifference\b|\bwould\b.*\b(?:gain|lose|change)\b",
     re.I,
 )
 # "With a discount above 5%" filters on the discount; "after"/"including"/"net of" apply it.
@@ -455,7 +547,10 @@ def _excluded_measure_problems(question: str, sql: str, catalog: SchemaCatalog) 
     if figures is None:
         return []
     problems = []
-    for match in _EXCLUDED.finditer(question):
+    # "How much more would we have made without the discounts?" asks for the difference, which is
+    # the excluded measure itself.
+    excluded = [] if _WHAT_IF_DIFFERENCE.search(question) else _EXCLUDED.finditer(question)
+    for match in excluded:
         for column in sorted(_measure_columns(match.group(1), catalog) & figures):
             problems.append(
                 f"the question asks for the figure {match.group(0).lower()!r}, but the query computes it "

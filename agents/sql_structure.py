@@ -39,6 +39,7 @@ __all__ = [
     "counted_table_problems",
     "dangling_join_repair",
     "fan_out_problems",
+    "filtered_values",
     "from_clause",
     "key_mismatch_problems",
     "own",
@@ -133,11 +134,12 @@ def _value_comparisons(
             table = _column_table(select, column, catalog)
             info = catalog.table(table) if table else None
             col = info.column(column.name) if info is not None else None
-            if info is None or col is None or not col.values:
+            values = (col.values or col.known_values) if col is not None else []
+            if info is None or col is None or not values:
                 continue
             for literal in literals:
                 if isinstance(literal, exp.Literal) and literal.is_string:
-                    yield literal, f"{info.name}.{col.name}", col.values
+                    yield literal, f"{info.name}.{col.name}", values
 
 
 def _folded(text: str) -> str:
@@ -165,16 +167,50 @@ def value_case_repair(sql: str, catalog: SchemaCatalog) -> tuple[str, list[str]]
     return render(tree), list(dict.fromkeys(changes))
 
 
+def filtered_values(sql: str, catalog: SchemaCatalog) -> list[tuple[str, str]]:
+    """(value, ``table.column``) for every value of a categorical column the query keeps rows by
+    (``= 'AMERICA'``, ``IN (...)``; not ``<>`` or ``NOT IN``, which keep the others)."""
+    tree = parse(sql)
+    found = []
+    for literal, column, values in _value_comparisons(tree, catalog) if tree is not None else []:
+        node = literal.parent
+        if literal.this in values and not isinstance(node, exp.NEQ) and not isinstance(node.parent, exp.Not):
+            found.append((literal.this, column))
+    return list(dict.fromkeys(found))
+
+
+def _values_containing(written: str, values: list[str]) -> list[str]:
+    """The values holding ``written`` as whole words ('BRASS' in 'LARGE BRUSHED BRASS')."""
+    folded = _folded(written)
+    if not folded or any(_folded(v) == folded for v in values):
+        return []
+    word = re.compile(rf"(?<![a-z0-9]){re.escape(folded)}(?![a-z0-9])")
+    return [v for v in values if word.search(_folded(v))]
+
+
 def unknown_value_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
-    """Text values compared with a categorical column that holds no such value."""
+    """Text values compared with a column of known values that holds no such value."""
     tree = parse(sql)
     if tree is None:
         return []
     problems = []
     for literal, column, values in _value_comparisons(tree, catalog):
-        if literal.this not in values:
-            shown = ", ".join(f"'{v}'" for v in values[:12]) + (", ..." if len(values) > 12 else "")
-            problems.append(f"{column} never holds '{literal.this}'; its values are {shown}")
+        written = literal.this
+        if written in values:
+            continue
+        # "Parts made of BRASS" is a word of p_type's values ('LARGE BRUSHED BRASS'), not one of them.
+        within = _values_containing(written, values)
+        if within:
+            spelled = re.search(re.escape(written), within[0], re.I)
+            pattern = spelled.group(0) if spelled else written
+            shown = ", ".join(f"'{v}'" for v in within[:5]) + (", ..." if len(within) > 5 else "")
+            problems.append(
+                f"{column} never holds '{written}' as a whole value; it is part of {len(within)} values "
+                f"such as {shown} (match them with {column.split('.')[-1]} LIKE '%{pattern}%')"
+            )
+            continue
+        shown = ", ".join(f"'{v}'" for v in values[:12]) + (", ..." if len(values) > 12 else "")
+        problems.append(f"{column} never holds '{written}'; its values are {shown}")
     return list(dict.fromkeys(problems))
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from atomwork.agents.answer_checks import asks_one_figure, check_sql_answer
+from atomwork.agents.answer_checks import asks_one_figure, check_sql_answer, named_value_words
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_analyst import SqlAnalyst
 from atomwork.agents.sql_hints import answer_shape
@@ -65,6 +65,84 @@ def test_a_value_the_column_never_holds_is_a_problem(warehouse, catalog):
     empty = Table(columns=["n"], rows=[])
     problems = check_sql_answer("How many line items went by truck?", sql, empty, catalog)
     assert problems[0] == "the query returned no rows" and "never holds 'TRUCKS'" in problems[1]
+
+
+def test_a_word_of_a_columns_values_is_not_one_of_its_values(catalog):
+    # p_type has 150 values: too many to show the model, few enough to check a query against.
+    (part,) = [t for t in catalog.tables if t.name == "part"]
+    p_type = part.column("p_type")
+    assert p_type is not None and not p_type.values and len(p_type.known_values) == 150
+    sql = "SELECT count(*) AS n FROM part WHERE p_type = 'BRASS' AND p_size = 15"
+    (problem,) = check_sql_answer(
+        "How many parts made of BRASS have size 15?", sql, Table(columns=["n"], rows=[[0]]), catalog
+    )
+    assert problem.startswith("part.p_type never holds 'BRASS' as a whole value; it is part of 30 values")
+    assert problem.endswith("(match them with p_type LIKE '%BRASS%')")
+    assert unknown_value_problems("SELECT count(*) FROM part WHERE p_type LIKE '%BRASS%'", catalog) == []
+    assert (
+        unknown_value_problems("SELECT count(*) FROM part WHERE p_type = 'LARGE BRUSHED BRASS'", catalog)
+        == []
+    )
+
+
+def test_a_word_of_a_coded_column_the_question_names_is_filtered_on(catalog):
+    question = "How many parts made of BRASS have size 15?"
+    one = Table(columns=["n"], rows=[[27]])
+    assert check_sql_answer(question, "SELECT count(*) AS n FROM part WHERE p_size = 15", one, catalog) == [
+        "the question names 'BRASS', a word of part.p_type values, but the query does not filter on it"
+    ]
+    # 'Supplier' is in every s_name ('Supplier#000000001'): it tells no supplier apart.
+    assert "supplier" not in named_value_words("How many suppliers are in GERMANY?", catalog)
+
+
+def test_a_value_the_question_never_names_is_not_filtered_on(catalog):
+    question = "How many orders were placed in 1997 by customers in the BUILDING segment?"
+    joins = "FROM orders JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey"
+    where = "WHERE year(o_orderdate) = 1997 AND c_mktsegment = 'BUILDING'"
+    region = "JOIN region ON n_regionkey = r_regionkey"
+    invented = f"SELECT count(*) AS n {joins} {region} {where} AND r_name = 'AMERICA'"
+    one = Table(columns=["n"], rows=[[120]])
+    assert check_sql_answer(question, invented, one, catalog) == [
+        "the query keeps only region.r_name = 'AMERICA', which the question does not mention"
+    ]
+    assert check_sql_answer(question, f"SELECT count(*) AS n {joins} {where}", one, catalog) == []
+    # Excluding a value keeps the others: it is not judged here.
+    other = f"SELECT count(*) AS n {joins} {region} {where} AND r_name <> 'AMERICA'"
+    assert check_sql_answer(question, other, one, catalog) == []
+
+
+def test_every_number_the_question_states_is_used(catalog):
+    question = "How many parts made of BRASS have size 15?"
+    brass = "SELECT count(*) AS n FROM part WHERE p_type LIKE '%BRASS%'"
+    assert check_sql_answer(question, brass, Table(columns=["n"], rows=[[376]]), catalog) == [
+        "the question states 15, but the query never uses it"
+    ]
+    where = "FROM lineitem WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'"
+    # A percentage as a fraction, a year, and an amount with a thousands separator are all used.
+    discounted = f"SELECT count(*) AS n {where} AND l_discount >= 0.05 AND l_extendedprice > 5000"
+    asked = "How many line items shipped in 1994 had a discount of at least 5% and a price over $5,000?"
+    assert check_sql_answer(asked, discounted, Table(columns=["n"], rows=[[1200]]), catalog) == []
+    # "In the last 6 months" becomes dates, not a 6.
+    recent = "SELECT count(*) AS n FROM orders WHERE o_orderdate >= DATE '1998-02-02'"
+    last = "How many orders were placed in the last 6 months?"
+    assert not any(
+        "states" in p for p in check_sql_answer(last, recent, Table(columns=["n"], rows=[[9]]), catalog)
+    )
+
+
+def test_a_sale_is_dated_by_its_order(catalog):
+    question = "Top 5 parts by quantity sold in 1996"
+    top = Table(columns=["p_name", "q"], rows=[["khaki dark blush moccasin floral", 425.0]])
+    joins = "FROM lineitem JOIN part ON l_partkey = p_partkey"
+    shipped = f"SELECT p_name, sum(l_quantity) AS q {joins} WHERE year(l_shipdate) = 1996 GROUP BY p_name"
+    assert "the question mentions 'order…' but the query uses none of o_orderdate" in check_sql_answer(
+        question, shipped, top, catalog
+    )
+    ordered = (
+        f"SELECT p_name, sum(l_quantity) AS q {joins} JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE year(o_orderdate) = 1996 GROUP BY p_name ORDER BY q DESC LIMIT 5"
+    )
+    assert check_sql_answer(question, ordered, top, catalog) == []
 
 
 def test_summing_a_table_over_a_join_that_repeats_its_rows_is_a_problem(warehouse, catalog):
@@ -530,6 +608,10 @@ def test_a_figure_before_or_after_a_deduction_uses_it_accordingly(catalog):
     count = f"SELECT count(*) AS items {where} AND l_discount = 0"
     without = "How many line items shipped in 1993 were sold without any discount?"
     assert check_sql_answer(without, count, Table(columns=["items"], rows=[[120]]), catalog) == []
+    # "How much more ... without the discounts" asks for the discount itself.
+    change = f"SELECT sum(l_extendedprice * l_discount) AS revenue_change {where}"
+    what_if = "How much more revenue would we have made in 1993 without the discounts?"
+    assert check_sql_answer(what_if, change, one, catalog) == []
 
 
 def test_a_share_is_not_divided_by_the_rest(catalog):

@@ -16,6 +16,9 @@ from atomwork.tools.warehouse import Warehouse
 
 # A text column with at most this many distinct values is categorical: its values are listed.
 MAX_CATEGORIES = 40
+# Up to this many (coded types such as TPC-H's 150 p_type values) are read to check a query's
+# values against, but not shown: too many for a prompt.
+MAX_KNOWN_VALUES = 500
 _SHOWN_VALUES = 12
 _NUMERIC = re.compile(
     r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UBIGINT|UINTEGER|DOUBLE|FLOAT|REAL|DECIMAL)"
@@ -29,6 +32,9 @@ class Column(BaseModel):
     type: str
     values: list[str] = Field(default_factory=list)
     """All distinct values of a categorical text column (empty otherwise)."""
+    known_values: list[str] = Field(default_factory=list)
+    """All distinct values of a text column with too many to list as categories, but few enough
+    to check a query's literals against (empty otherwise)."""
     min: str | None = None
     max: str | None = None
     """Range of a date column."""
@@ -115,14 +121,17 @@ def _read_column(warehouse: Warehouse, table: str, name: str, dtype: str) -> Col
     quoted_c = _quote(name)
     if _TEXT.match(dtype.upper()):
         count = warehouse.scalar(f"SELECT count(DISTINCT {quoted_c}) FROM {quoted_t}")
-        if count is not None and 0 < int(count) <= MAX_CATEGORIES:
+        if count is not None and 0 < int(count) <= MAX_KNOWN_VALUES:
             rows = warehouse.fetch(
                 f"SELECT DISTINCT {quoted_c} FROM {quoted_t} WHERE {quoted_c} IS NOT NULL ORDER BY 1"
             ).rows
             values = [str(r[0]) for r in rows]
             # Free text that happens to be short (names, comments) is not a category.
             if all(len(v) <= 40 for v in values):
-                column.values = values
+                if len(values) <= MAX_CATEGORIES:
+                    column.values = values
+                else:
+                    column.known_values = values
     elif _DATE.match(dtype.upper()):
         row = warehouse.fetch(f"SELECT min({quoted_c}), max({quoted_c}) FROM {quoted_t}").rows[0]
         if row[0] is not None:
