@@ -442,6 +442,7 @@ def check_sql_answer(
 
     problems.extend(_excluded_measure_problems(question, sql, catalog))
     problems.extend(_unused_number_problems(question, sql))
+    problems.extend(_constant_figure_problems(table))
     problems.extend(_shape_problems(question, table))
     problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table, catalog))
@@ -644,6 +645,24 @@ def _named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:
         if columns:
             found.append(columns)
     return found
+
+
+def _constant_figure_problems(table: Table) -> list[str]:
+    """Five regions with the same revenue to the cent: a figure that does not vary across three or
+    more rows, in a result where no figure varies, was computed without regard to the rows' groups
+    (a join that pairs every row with every row). Whole numbers can tie ("5 nations in each region")."""
+    figures = [c for c in table.columns if _is_numeric(table, c)]
+    if len(table.rows) < 3 or len(figures) == len(table.columns) or not figures:
+        return []
+    constant = [c for c in figures if len(set(table.column(c))) == 1]
+    if len(constant) < len(figures):
+        return []
+    fractional = [c for c in constant if isinstance(v := table.column(c)[0], float) and not v.is_integer()]
+    return [
+        f"every row has the same {c} ({table.column(c)[0]}): the figure does not depend on the row's "
+        "group (check the joins)"
+        for c in fractional
+    ]
 
 
 def _is_numeric(table: Table, column: str) -> bool:

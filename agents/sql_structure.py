@@ -90,7 +90,14 @@ def from_clause(select: exp.Select) -> exp.From | None:
 def _counting_columns(catalog: SchemaCatalog, table: str) -> set[str]:
     """Columns whose distinct values count ``table``'s rows: its own, and the keys pointing at it."""
     info = catalog.table(table)
-    mine = {c.name.lower() for c in info.columns} if info is not None else set()
+    # l_orderkey is lineitem's own column, but its distinct values count orders, not line items.
+    foreign = {
+        j.left.split(".", 1)[1].lower()
+        for j in catalog.joins
+        if j.left.split(".", 1)[0].lower() == table.lower()
+        and j.right.split(".", 1)[0].lower() != table.lower()
+    }
+    mine = {c.name.lower() for c in info.columns} - foreign if info is not None else set()
     keys = {
         j.left.split(".", 1)[1].lower()
         for j in catalog.joins
@@ -174,7 +181,8 @@ def filtered_values(sql: str, catalog: SchemaCatalog) -> list[tuple[str, str]]:
     found = []
     for literal, column, values in _value_comparisons(tree, catalog) if tree is not None else []:
         node = literal.parent
-        if literal.this in values and not isinstance(node, exp.NEQ) and not isinstance(node.parent, exp.Not):
+        negated = isinstance(node, exp.NEQ) or (node is not None and isinstance(node.parent, exp.Not))
+        if literal.this in values and not negated:
             found.append((literal.this, column))
     return list(dict.fromkeys(found))
 
@@ -429,6 +437,13 @@ def key_mismatch_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
                 continue
             if not isinstance(node.expression, exp.Column):
                 continue
+            if node.this == node.expression:
+                # ``JOIN lineitem ON budgets.month = budgets.month`` holds for every pair of rows.
+                problems.append(
+                    f"the query compares {node.this.sql(dialect='duckdb')} with itself, which holds for "
+                    "every row: it pairs every row with every row of the other table"
+                )
+                continue
             sides = []
             for column in (node.this, node.expression):
                 table = _column_table(select, column, catalog)
@@ -470,10 +485,13 @@ def counted_table(question: str, catalog: SchemaCatalog) -> tuple[str, str] | No
     """(the word, the table) when the question counts a table's rows: "how many customers",
     "the most suppliers"."""
     for match in _COUNTED.finditer(question):
-        # "how many sales activities": the second word names the table when the first names none.
-        for word in (w for w in match.groups() if w):
+        # "how many sales activities": the second word names the table when the first names none;
+        # "how many line items" names lineitem with both.
+        first, second = match.groups()
+        words = [f"{first} {second}"] if second else []
+        for word in [*words, *(w for w in match.groups() if w)]:
             for info in catalog.tables:
-                if _stem(info.name.split(".")[-1].split("_")[-1]) == _stem(word):
+                if _stem(info.name.split(".")[-1].split("_")[-1]) == _stem(word.replace(" ", "")):
                     return word, info.name
     return None
 

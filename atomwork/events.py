@@ -65,6 +65,16 @@ class _Event(BaseModel):
         return self.message
 
 
+class _TaskEvent(_Event):
+    """An event about one planned task."""
+
+    task: AtomicTask
+
+    @property
+    def task_id(self) -> str:
+        return self.task.id
+
+
 class RunStarted(_Event):
     """The run began work on ``goal``."""
 
@@ -108,33 +118,23 @@ class PlanCreated(_Event):
         return f"{len(self.plan.tasks)} tasks: {', '.join(self.plan.ids())}"
 
 
-class TaskPlanned(_Event):
+class TaskPlanned(_TaskEvent):
     """The streaming planner handed over a task before the rest of the plan was written
     (``RunSettings.stream_plan``); it starts once its dependencies passed. :class:`PlanCreated`
     follows with the whole plan."""
 
     type: Literal["task_planned"] = "task_planned"
-    task: AtomicTask
-
-    @property
-    def task_id(self) -> str:
-        return self.task.id
 
     @property
     def message(self) -> str:
         return f"{self.task.id} planned ({self.task.department}: {self.task.tool})"
 
 
-class TaskStarted(_Event):
+class TaskStarted(_TaskEvent):
     """A task's dependencies passed and its specialist started on it."""
 
     type: Literal["task_started"] = "task_started"
-    task: AtomicTask
     round: int = 0
-
-    @property
-    def task_id(self) -> str:
-        return self.task.id
 
     @property
     def message(self) -> str:
@@ -161,53 +161,38 @@ class TaskFinished(_Event):
         return f"{self.task_id} {self.outcome.status}"
 
 
-class TaskSkipped(_Event):
+class TaskSkipped(_TaskEvent):
     """A task did not run because a task it depends on did not pass."""
 
     type: Literal["task_skipped"] = "task_skipped"
-    task: AtomicTask
     failed_dependencies: list[str]
     round: int = 0
-
-    @property
-    def task_id(self) -> str:
-        return self.task.id
 
     @property
     def message(self) -> str:
         return f"{self.task.id} skipped: dependency {', '.join(self.failed_dependencies)} did not pass"
 
 
-class TaskRefused(_Event):
+class TaskRefused(_TaskEvent):
     """Plan validation refused a task: the access policy does not let the user call its tool. The
     task is left out of the plan (and written to the audit log)."""
 
     type: Literal["task_refused"] = "task_refused"
-    task: AtomicTask
     reason: str
     round: int = 0
-
-    @property
-    def task_id(self) -> str:
-        return self.task.id
 
     @property
     def message(self) -> str:
         return f"{self.task.id} refused ({self.task.tool}): {self.reason}"
 
 
-class ApprovalRequested(_Event):
+class ApprovalRequested(_TaskEvent):
     """A task's tool needs a person's approval: the task waits (only its dependents wait with it),
     and the run pauses ``awaiting_approval`` once nothing else can run."""
 
     type: Literal["approval_requested"] = "approval_requested"
-    task: AtomicTask
     approval: Approval
     round: int = 0
-
-    @property
-    def task_id(self) -> str:
-        return self.task.id
 
     @property
     def message(self) -> str:

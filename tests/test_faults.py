@@ -161,7 +161,7 @@ class _Backend(ChatModel):
         self.attempts: list[float] = []
         self.retry_policy = QUICK
 
-    def _complete(self, messages, **kwargs) -> str:
+    def _complete(self, messages, decoding) -> str:
         self.attempts.append(time.monotonic())
         if self.failures:
             raise self.failures.pop(0)

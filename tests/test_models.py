@@ -299,9 +299,9 @@ def test_stop_and_repeat_penalty_are_passed_and_recorded():
     seen = []
 
     class Recording(ScriptedModel):
-        def _complete(self, messages, **kwargs):
-            seen.append((kwargs["stop"], kwargs["repeat_penalty"]))
-            return super()._complete(messages, **kwargs)
+        def _complete(self, messages, decoding):
+            seen.append((decoding.stop, decoding.repeat_penalty))
+            return super()._complete(messages, decoding)
 
     model = Recording({"sql": ["SELECT 1"], "args": [{"x": 1}]})
     assert (

@@ -97,9 +97,9 @@ class Recording(ScriptedModel):
         super().__init__(script)
         self.budgets: list[tuple[Purpose, int]] = []
 
-    def _complete(self, messages, **kwargs):  # type: ignore[no-untyped-def]
-        self.budgets.append((kwargs["purpose"], kwargs["max_tokens"]))
-        return super()._complete(messages, **kwargs)
+    def _complete(self, messages, decoding):  # type: ignore[no-untyped-def]
+        self.budgets.append((decoding.purpose, decoding.max_tokens))
+        return super()._complete(messages, decoding)
 
 
 def engine(model: ScriptedModel, **settings: Any) -> Engine:

@@ -130,6 +130,42 @@ def test_every_number_the_question_states_is_used(catalog):
     )
 
 
+def test_a_join_on_a_column_equal_to_itself_and_a_figure_equal_in_every_group_are_problems(catalog):
+    question = "Revenue by region for 1997"
+    sql = (
+        "SELECT region, sum(l_extendedprice * (1 - l_discount)) AS revenue FROM budgets "
+        "JOIN lineitem ON budgets.month = budgets.month WHERE year(budgets.month) = 1997 GROUP BY region"
+    )
+    same = Table(
+        columns=["region", "revenue"], rows=[[r, 24638076729.582] for r in ("AFRICA", "ASIA", "EUROPE")]
+    )
+    problems = check_sql_answer(question, sql, same, catalog)
+    assert (
+        "the query compares budgets.month with itself, which holds for every row: it pairs every row with "
+        "every row of the other table"
+    ) in problems
+    assert (
+        "every row has the same revenue (24638076729.582): the figure does not depend on the row's group "
+        "(check the joins)" in problems
+    )
+    # Whole numbers can tie: five nations in each region.
+    nations = Table(columns=["r_name", "n"], rows=[[r, 5] for r in ("AFRICA", "ASIA", "EUROPE")])
+    counted = (
+        "SELECT r_name, count(*) AS n FROM nation JOIN region ON n_regionkey = r_regionkey GROUP BY r_name"
+    )
+    assert check_sql_answer("How many nations are in each region?", counted, nations, catalog) == []
+
+
+def test_line_items_are_not_counted_by_their_orders(catalog):
+    question = "How many line items were shipped on the same day as their commit date?"
+    orders = "SELECT count(DISTINCT l_orderkey) AS n FROM lineitem WHERE l_shipdate = l_commitdate"
+    assert check_sql_answer(question, orders, Table(columns=["n"], rows=[[498]]), catalog) == [
+        "the question counts line items, but the query counts no lineitem rows or keys"
+    ]
+    items = "SELECT count(*) AS n FROM lineitem WHERE l_shipdate = l_commitdate"
+    assert check_sql_answer(question, items, Table(columns=["n"], rows=[[501]]), catalog) == []
+
+
 def test_a_sale_is_dated_by_its_order(catalog):
     question = "Top 5 parts by quantity sold in 1996"
     top = Table(columns=["p_name", "q"], rows=[["khaki dark blush moccasin floral", 425.0]])

@@ -9,6 +9,7 @@ import os
 
 from atomwork.errors import ConfigError
 from atomwork.models.base import ChatModel, Completion, ModelCall, Usage, UsageTotals, parse_json_object
+from atomwork.models.decoding import Decoding
 from atomwork.models.embedded import DEFAULT_EMBEDDED, EMBEDDED_MODELS, embedded_spec
 from atomwork.models.fake import ScriptedModel
 from atomwork.models.purpose import Purpose
@@ -20,6 +21,7 @@ __all__ = [
     "SPEC_HELP",
     "ChatModel",
     "Completion",
+    "Decoding",
     "ModelCall",
     "Purpose",
     "ScriptedModel",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from atomwork import tracing
 from atomwork.errors import ModelError
 from atomwork.models.attribution import current_scope
+from atomwork.models.decoding import Decoding
 from atomwork.models.logprobs import TokenLogprob
 from atomwork.models.purpose import Purpose
 from atomwork.models.retry import RetryPolicy, backend_errors, call_with_retry
@@ -156,21 +157,12 @@ class ChatModel(ABC):
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> str | Completion:
-        """Return the assistant's text; with ``json_schema`` it must be JSON obeying it.
+        """Return the assistant's text; with ``decoding.json_schema`` it must be JSON obeying it.
 
-        ``purpose`` names the agent step (plan, args, score, ...) for logs, usage and fakes.
         A :class:`Completion` also reports token counts for the call log, and the tokens'
-        log-probabilities when ``logprobs`` > 0 asked for them (that many alternatives each)."""
+        log-probabilities when ``decoding.logprobs`` > 0 asked for them (that many alternatives each)."""
 
     def complete(
         self,
@@ -225,18 +217,18 @@ class ChatModel(ABC):
             start = time.perf_counter()
             # Transient failures are tried again within the policy's deadline; anything else a
             # backend raises becomes a one-line ModelError (see atomwork.models.retry).
+            decoding = Decoding(
+                purpose=purpose,
+                json_schema=json_schema,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=stop,
+                repeat_penalty=repeat_penalty,
+                prediction=prediction,
+                logprobs=logprobs,
+            )
             reply = call_with_retry(
-                lambda: self._complete(
-                    messages,
-                    json_schema=json_schema,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    purpose=purpose,
-                    stop=stop,
-                    repeat_penalty=repeat_penalty,
-                    prediction=prediction,
-                    logprobs=logprobs,
-                ),
+                lambda: self._complete(messages, decoding),
                 policy=self.retry_policy,
                 what=f"{self.name} {purpose} call",
             )
@@ -287,12 +279,14 @@ class ChatModel(ABC):
         failed = False
         source = self._stream(
             messages,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
+            Decoding(
+                purpose=purpose,
+                json_schema=json_schema,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=stop,
+                repeat_penalty=repeat_penalty,
+            ),
         )
         try:
             for item in source:
@@ -347,27 +341,13 @@ class ChatModel(ABC):
     def _stream(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
+        decoding: Decoding,
     ) -> Iterator[str | Completion]:
         """Yield text pieces as they are generated; a backend that knows the token counts ends with
         a :class:`Completion` carrying them (its text is ignored once pieces were yielded).
 
         Default: the whole :meth:`_complete` reply at once."""
-        yield self._complete(
-            messages,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-        )
+        yield self._complete(messages, decoding)
 
     def structured(
         self,

@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage
 
 from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion, estimate_tokens
+from atomwork.models.decoding import Decoding
 from atomwork.models.purpose import Purpose
 
 Responder = Callable[[Purpose, Sequence[BaseMessage], dict[str, Any] | None], Any]
@@ -46,23 +47,15 @@ class ScriptedModel(ChatModel):
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> Completion:
         if self._responder is not None:
-            reply = self._responder(purpose, messages, json_schema)
+            reply = self._responder(decoding.purpose, messages, decoding.json_schema)
         else:
             with self._lock:
-                queue = self._queues.get(purpose)
+                queue = self._queues.get(decoding.purpose)
                 if not queue:
-                    raise ModelError(f"scripted model has no reply for purpose {purpose!r}")
+                    raise ModelError(f"scripted model has no reply for purpose {decoding.purpose!r}")
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(reply, Exception):
             raise reply

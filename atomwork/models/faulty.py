@@ -14,12 +14,12 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from atomwork.deadline import current_deadline
 from atomwork.models.base import ChatModel, Completion
+from atomwork.models.decoding import Decoding
 from atomwork.models.purpose import Purpose
 from atomwork.models.retry import RetryPolicy, TransientModelError
 
@@ -95,17 +95,9 @@ class FaultyModel(ChatModel):
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> str | Completion:
-        fault, garbage = self._roll(purpose, messages)
+        fault, garbage = self._roll(decoding.purpose, messages)
         if fault is Fault.ERROR:
             raise ConnectionResetError("injected fault: connection reset by peer")
         if fault is Fault.CRASH:
@@ -117,17 +109,7 @@ class FaultyModel(ChatModel):
             raise TransientModelError(f"injected fault: no answer within {wait:.2f}s")
         if fault is Fault.GARBAGE:
             return garbage
-        return self.inner._complete(
-            messages,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-            prediction=prediction,
-            logprobs=logprobs,
-        )
+        return self.inner._complete(messages, decoding)
 
     def close(self) -> None:
         self.inner.close()

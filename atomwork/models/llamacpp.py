@@ -19,6 +19,7 @@ from atomwork.deadline import remaining
 from atomwork.errors import ConfigError, ModelError
 from atomwork.home import atomwork_home
 from atomwork.models.base import ChatModel, Completion
+from atomwork.models.decoding import Decoding
 from atomwork.models.embedded import EmbeddedModelSpec, embedded_spec, ensure_embedded_model
 from atomwork.models.guard import check_model_requests_allowed
 from atomwork.models.purpose import Purpose
@@ -131,32 +132,25 @@ class LlamaCppModel(ChatModel):
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> Completion:
+        purpose = decoding.purpose
         check_model_requests_allowed(f"{self.name} {purpose} call")
-        kwargs = _decoding(json_schema, stop, repeat_penalty)
+        kwargs = _llama_kwargs(decoding)
         with self._turn(purpose):
             # The model counts the prompt tokens it really evaluates; the rest came from the live KV
             # cache or a restored prefix state.
-            self._llm.start_generation(logprobs)
-            if prediction:
+            self._llm.start_generation(decoding.logprobs)
+            if decoding.prediction:
                 from atomwork.models.llamacpp_draft import PredictionDraft
 
-                predicted = self._llm.tokenize(prediction.encode(), add_bos=False, special=False)
+                predicted = self._llm.tokenize(decoding.prediction.encode(), add_bos=False, special=False)
                 self._llm.draft_model = PredictionDraft(predicted)
             try:
                 response: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
-                    max_tokens=max_tokens,
-                    temperature=temperature,
+                    max_tokens=decoding.max_tokens,
+                    temperature=decoding.temperature,
                     **kwargs,
                 )
             except Exception as exc:
@@ -166,7 +160,7 @@ class LlamaCppModel(ChatModel):
             evaluated = self._llm.prompt_evaluated
             # The tokens of the reply; a stop string's tokens sampled past its end are left out.
             completion_tokens = int((response.get("usage") or {}).get("completion_tokens") or 0)
-            token_logprobs = self._llm.token_logprobs[:completion_tokens] if logprobs else None
+            token_logprobs = self._llm.token_logprobs[:completion_tokens] if decoding.logprobs else None
         content = response["choices"][0]["message"].get("content") or ""
         usage = response.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
@@ -181,16 +175,11 @@ class LlamaCppModel(ChatModel):
     def _stream(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
+        decoding: Decoding,
     ) -> Iterator[str | Completion]:
+        purpose = decoding.purpose
         check_model_requests_allowed(f"{self.name} {purpose} call")
-        kwargs = _decoding(json_schema, stop, repeat_penalty)
+        kwargs = _llama_kwargs(decoding)
         # The lock is held until the reply ends (or the reader stops): one generation at a time.
         with self._turn(purpose):
             ctx = self._llm.ctx
@@ -199,8 +188,8 @@ class LlamaCppModel(ChatModel):
             try:
                 chunks: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
-                    max_tokens=max_tokens,
-                    temperature=temperature,
+                    max_tokens=decoding.max_tokens,
+                    temperature=decoding.temperature,
                     stream=True,
                     **kwargs,
                 )
@@ -230,17 +219,15 @@ class LlamaCppModel(ChatModel):
             cache.close()
 
 
-def _decoding(
-    json_schema: dict[str, Any] | None, stop: Sequence[str] | None, repeat_penalty: float | None
-) -> dict[str, Any]:
+def _llama_kwargs(decoding: Decoding) -> dict[str, Any]:
     """llama.cpp's arguments for a JSON schema, stop strings and a repeat penalty (unset ones left out)."""
     kwargs: dict[str, Any] = {}
-    if json_schema is not None:
-        kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
-    if stop:
-        kwargs["stop"] = list(stop)
-    if repeat_penalty is not None:
-        kwargs["repeat_penalty"] = repeat_penalty
+    if decoding.json_schema is not None:
+        kwargs["response_format"] = {"type": "json_object", "schema": decoding.json_schema}
+    if decoding.stop:
+        kwargs["stop"] = list(decoding.stop)
+    if decoding.repeat_penalty is not None:
+        kwargs["repeat_penalty"] = decoding.repeat_penalty
     return kwargs
 
 

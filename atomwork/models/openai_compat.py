@@ -24,6 +24,7 @@ from langchain_openai import ChatOpenAI
 from atomwork.deadline import remaining
 from atomwork.errors import ModelError
 from atomwork.models.base import ChatModel, Completion
+from atomwork.models.decoding import Decoding
 from atomwork.models.endpoints import EndpointPool, Lease
 from atomwork.models.guard import check_model_requests_allowed
 from atomwork.models.logprobs import TokenLogprob
@@ -211,52 +212,30 @@ class OpenAICompatModel(ChatModel):
         )
 
     # -- ChatModel --------------------------------------------------------------------------------
-    def _body(
-        self,
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None,
-        repeat_penalty: float | None,
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
-        if stop:
-            kwargs["stop"] = list(stop)
-        if repeat_penalty is not None:
+    @staticmethod
+    def _body(decoding: Decoding) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"max_tokens": decoding.max_tokens, "temperature": decoding.temperature}
+        if decoding.stop:
+            kwargs["stop"] = list(decoding.stop)
+        if decoding.repeat_penalty is not None:
             # vLLM's repetition_penalty has llama.cpp's repeat_penalty semantics (multiplicative,
             # 1.0 = off); OpenAI's frequency/presence penalties are additive and not equivalent.
             # A strict OpenAI endpoint may reject the extra field: leave repeat_penalty None there.
-            kwargs["extra_body"] = {"repetition_penalty": repeat_penalty}
-        if json_schema is not None:
+            kwargs["extra_body"] = {"repetition_penalty": decoding.repeat_penalty}
+        if decoding.json_schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": purpose, "schema": json_schema},
+                "json_schema": {"name": decoding.purpose, "schema": decoding.json_schema},
             }
         return kwargs
 
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> Completion:
-        body = self._body(
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-        )
+        purpose, logprobs = decoding.purpose, decoding.logprobs
+        body = self._body(decoding)
         if logprobs:
             body.update(logprobs=True, top_logprobs=logprobs)
         # ``prediction`` is not sent: vLLM's server has no predicted-outputs field (its speculative
@@ -277,24 +256,12 @@ class OpenAICompatModel(ChatModel):
     def _stream(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
+        decoding: Decoding,
     ) -> Iterator[str | Completion]:
         import openai
 
-        body = self._body(
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-        )
+        purpose = decoding.purpose
+        body = self._body(decoding)
         payload = convert_to_openai_messages(list(messages))
 
         def start(url: str, timeout: float) -> Any:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from atomwork.models.base import ChatModel, Completion, estimate_tokens
-from atomwork.models.purpose import Purpose
+from atomwork.models.decoding import Decoding
 
 __all__ = ["PacedModel"]
 
@@ -41,34 +40,16 @@ class PacedModel(ChatModel):
         self.seconds_per_call = seconds_per_call
         self.chars_per_token = chars_per_token
 
-    def _reply(self, messages: Sequence[BaseMessage], **kwargs: Any) -> Completion:
-        reply = self.inner._complete(messages, **kwargs)
+    def _reply(self, messages: Sequence[BaseMessage], decoding: Decoding) -> Completion:
+        reply = self.inner._complete(messages, decoding)
         return reply if isinstance(reply, Completion) else Completion(text=reply)
 
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> Completion:
-        done = self._reply(
-            messages,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-            prediction=prediction,
-            logprobs=logprobs,
-        )
+        done = self._reply(messages, decoding)
         tokens = -(-len(done.text) // self.chars_per_token)
         time.sleep(self.seconds_per_call + tokens * self.seconds_per_token)
         return done
@@ -76,23 +57,9 @@ class PacedModel(ChatModel):
     def _stream(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
+        decoding: Decoding,
     ) -> Iterator[str | Completion]:
-        done = self._reply(
-            messages,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            purpose=purpose,
-            stop=stop,
-            repeat_penalty=repeat_penalty,
-        )
+        done = self._reply(messages, decoding)
         time.sleep(self.seconds_per_call)
         step = self.chars_per_token
         for start in range(0, len(done.text), step):

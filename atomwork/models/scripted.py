@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from atomwork.errors import ConfigError
 from atomwork.models.base import ChatModel, Completion, estimate_tokens
+from atomwork.models.decoding import Decoding
 from atomwork.models.purpose import Purpose
 
 __all__ = [
@@ -119,29 +120,21 @@ class _TestDouble(ChatModel):
     def _complete(
         self,
         messages: Sequence[BaseMessage],
-        *,
-        json_schema: dict[str, Any] | None,
-        max_tokens: int,
-        temperature: float,
-        purpose: Purpose,
-        stop: Sequence[str] | None = None,
-        repeat_penalty: float | None = None,
-        prediction: str | None = None,
-        logprobs: int = 0,
+        decoding: Decoding,
     ) -> Completion:
         with self._counter_lock:
             index, self._count = self._count, self._count + 1
         info = ModelCallInfo(
             index=index,
-            purpose=Purpose.of(purpose),
+            purpose=decoding.purpose,
             messages=list(messages),
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            stop=list(stop) if stop else None,
-            repeat_penalty=repeat_penalty,
-            prediction=prediction,
-            logprobs=logprobs,
+            json_schema=decoding.json_schema,
+            max_tokens=decoding.max_tokens,
+            temperature=decoding.temperature,
+            stop=decoding.stop,
+            repeat_penalty=decoding.repeat_penalty,
+            prediction=decoding.prediction,
+            logprobs=decoding.logprobs,
             tool=getattr(self._asking, "tool", None),
         )
         reply = self._reply(info)
@@ -151,7 +144,7 @@ class _TestDouble(ChatModel):
             text=text,
             prompt_tokens=estimate_tokens(info.prompt),
             completion_tokens=estimate_tokens(text),
-            logprobs=reply.logprobs if isinstance(reply, Completion) and logprobs else None,
+            logprobs=reply.logprobs if isinstance(reply, Completion) and decoding.logprobs else None,
         )
 
     @abstractmethod

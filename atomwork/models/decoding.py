@@ -1,0 +1,34 @@
+"""One reply's generation controls, as the caller asked for them.
+
+Every backend and every wrapper (paced, faulty) takes the same typed request instead of eight
+keyword arguments threaded through each adapter: a new control is added here once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from atomwork.models.purpose import Purpose
+
+
+class Decoding(BaseModel):
+    """How one reply is generated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    purpose: Purpose = Purpose.CHAT
+    """The agent step (plan, args, score, ...) for logs, usage and fakes."""
+    json_schema: dict[str, Any] | None = None
+    """The reply must be JSON obeying it."""
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: list[str] | None = None
+    """Strings that end generation (not included in the reply)."""
+    repeat_penalty: float | None = None
+    """> 1.0 discourages repeating tokens; None keeps the backend's default (off)."""
+    prediction: str | None = None
+    """Text the reply is expected to resemble; a backend that can speculate from it does."""
+    logprobs: int = 0
+    """> 0: each generated token's log-probability with that many alternatives."""
