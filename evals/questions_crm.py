@@ -199,4 +199,73 @@ CASES: list[EvalCase] = [
         WON_NOTE,
         rel_tol=0.01,
     ),
+    # Written after the checks of stop 16, as questions the set lacked; the checks of stop 17
+    # came from the wrong answers they got.
+    _case(
+        "crm-14",
+        F,
+        "sales",
+        NUMBER,
+        "How many opportunities came from the Partner lead source?",
+        "SELECT count(*) FROM opportunities WHERE lead_source = 'Partner'",
+    ),
+    _case(
+        "crm-15",
+        F,
+        "sales",
+        NUMBER,
+        "What was the total amount of Closed Won opportunities in 2023?",
+        "SELECT sum(amount) FROM opportunities WHERE stage = 'Closed Won' AND close_date >= DATE "
+        "'2023-01-01' AND close_date < DATE '2024-01-01'",
+    ),
+    _case(
+        "crm-16",
+        F,
+        "sales",
+        ENTITY,
+        "Which sales rep has the highest annual quota?",
+        "SELECT name, annual_quota FROM sales_reps ORDER BY annual_quota DESC LIMIT 1",
+    ),
+    _case(
+        "crm-17",
+        G,
+        "sales",
+        ROWS,
+        "How many accounts are there in each industry?",
+        "SELECT industry, count(*) n FROM accounts GROUP BY industry ORDER BY industry",
+    ),
+    _case(
+        "crm-18",
+        F,
+        "sales",
+        NUMBER,
+        "How many demo activities were logged in 2023?",
+        "SELECT count(*) FROM activities WHERE activity_type = 'Demo' AND activity_date >= DATE "
+        "'2023-01-01' AND activity_date < DATE '2024-01-01'",
+    ),
+    _case(
+        "crm-19",
+        F,
+        "sales",
+        NUMBER,
+        "What is the average duration in minutes of calls?",
+        "SELECT avg(duration_minutes) FROM activities WHERE activity_type = 'Call'",
+    ),
+    _case(
+        "crm-20",
+        F,
+        "sales",
+        NUMBER,
+        "How many contacts have the title CTO?",
+        "SELECT count(*) FROM contacts WHERE title = 'CTO'",
+    ),
+    _case(
+        "crm-21",
+        G,
+        "sales",
+        ROWS,
+        "What is the total opportunity amount by account territory?",
+        "SELECT a.territory, sum(o.amount) s FROM opportunities o JOIN accounts a ON o.account_id = "
+        "a.account_id GROUP BY a.territory ORDER BY s DESC",
+    ),
 ]

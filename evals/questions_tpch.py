@@ -1290,4 +1290,158 @@ CASES: list[EvalCase] = [
         "SELECT p_type AS type, avg(p_retailprice) AS avg_price FROM part GROUP BY p_type "
         "ORDER BY avg_price DESC LIMIT 1",
     ),
+    # Written after the checks of stop 16, as questions the set lacked; the checks of stop 17
+    # came from the wrong answers they got.
+    _case(
+        "tpch-123",
+        F,
+        "sales",
+        NUMBER,
+        "How many distinct part brands are there?",
+        "SELECT count(DISTINCT p_brand) FROM part",
+    ),
+    _case(
+        "tpch-124",
+        F,
+        "sales",
+        ENTITY,
+        "Which customer has the highest account balance?",
+        "SELECT c_name, c_acctbal FROM customer ORDER BY c_acctbal DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-125",
+        F,
+        "sales",
+        NUMBER,
+        "How many line items were returned (return flag R)?",
+        "SELECT count(*) FROM lineitem WHERE l_returnflag = 'R'",
+    ),
+    _case(
+        "tpch-126",
+        F,
+        "sales",
+        ENTITY,
+        "Which part type has the most parts?",
+        "SELECT p_type, count(*) n FROM part GROUP BY p_type ORDER BY n DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-127",
+        F,
+        "sales",
+        NUMBER,
+        "What was the average tax rate on line items shipped in 1996?",
+        "SELECT avg(l_tax) FROM lineitem WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < "
+        "DATE '1997-01-01'",
+    ),
+    _case(
+        "tpch-128",
+        F,
+        "sales",
+        NUMBER,
+        "How many line items were shipped in March 1995?",
+        "SELECT count(*) FROM lineitem WHERE l_shipdate >= DATE '1995-03-01' AND l_shipdate < DATE "
+        "'1995-04-01'",
+    ),
+    _case(
+        "tpch-129",
+        F,
+        "sales",
+        NUMBER,
+        "What was the total revenue from customers in the BUILDING segment in Q2 1995?",
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem JOIN orders ON l_orderkey = "
+        "o_orderkey JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = 'BUILDING' AND "
+        "o_orderdate >= DATE '1995-04-01' AND o_orderdate < DATE '1995-07-01'",
+    ),
+    _case(
+        "tpch-130",
+        F,
+        "sales",
+        NUMBER,
+        "What is the average total price of orders with status F?",
+        "SELECT avg(o_totalprice) FROM orders WHERE o_orderstatus = 'F'",
+    ),
+    _case(
+        "tpch-131",
+        F,
+        "sales",
+        NUMBER,
+        "How many parts made of BRASS have size 15?",
+        "SELECT count(*) FROM part WHERE p_type LIKE '%BRASS' AND p_size = 15",
+    ),
+    _case(
+        "tpch-132",
+        F,
+        "sales",
+        ENTITY,
+        "Customers of which nation spent the most on orders placed in 1998?",
+        "SELECT n_name, sum(o_totalprice) s FROM orders JOIN customer ON o_custkey = c_custkey JOIN "
+        "nation ON c_nationkey = n_nationkey "
+        "WHERE o_orderdate >= DATE '1998-01-01' AND o_orderdate < DATE '1999-01-01' GROUP BY n_name "
+        "ORDER BY s DESC LIMIT 1",
+    ),
+    _case(
+        "tpch-133",
+        F,
+        "sales",
+        NUMBER,
+        "What was the total gross revenue (before discounts) of line items shipped by TRUCK in 1995?",
+        "SELECT sum(l_extendedprice) FROM lineitem WHERE l_shipmode = 'TRUCK' AND l_shipdate >= "
+        "DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01'",
+    ),
+    _case(
+        "tpch-134",
+        F,
+        "sales",
+        NUMBER,
+        "How many customers in the UNITED STATES have an account balance over 5000?",
+        "SELECT count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey WHERE n_name = "
+        "'UNITED STATES' AND c_acctbal > 5000",
+    ),
+    _case(
+        "tpch-135",
+        G,
+        "sales",
+        ROWS,
+        "How many line items were shipped by each ship mode in 1995?",
+        "SELECT l_shipmode, count(*) n FROM lineitem WHERE l_shipdate >= DATE '1995-01-01' AND "
+        "l_shipdate < DATE '1996-01-01' GROUP BY l_shipmode ORDER BY n DESC",
+    ),
+    _case(
+        "tpch-136",
+        G,
+        "sales",
+        ROWS,
+        "Top 5 parts by quantity sold in 1996",
+        "SELECT p_name, sum(l_quantity) q FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN "
+        "part ON l_partkey = p_partkey WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < "
+        "DATE '1997-01-01' GROUP BY p_name ORDER BY q DESC LIMIT 5",
+    ),
+    _case(
+        "tpch-137",
+        G,
+        "sales",
+        ROWS,
+        "Average discount by ship mode for line items shipped in 1997",
+        "SELECT l_shipmode, avg(l_discount) d FROM lineitem WHERE l_shipdate >= DATE '1997-01-01' "
+        "AND l_shipdate < DATE '1998-01-01' GROUP BY l_shipmode ORDER BY l_shipmode",
+    ),
+    _case(
+        "tpch-138",
+        F,
+        "sales",
+        NUMBER,
+        "What is the average quantity ordered per line item in 1993?",
+        "SELECT avg(l_quantity) FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE "
+        "o_orderdate >= DATE '1993-01-01' AND o_orderdate < DATE '1994-01-01'",
+    ),
+    _case(
+        "tpch-139",
+        F,
+        "sales",
+        NUMBER,
+        "How many orders were placed by customers in the AMERICA region in 1994?",
+        "SELECT count(*) FROM orders JOIN customer ON o_custkey = c_custkey JOIN nation ON "
+        "c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey WHERE r_name = "
+        "'AMERICA' AND o_orderdate >= DATE '1994-01-01' AND o_orderdate < DATE '1995-01-01'",
+    ),
 ]
