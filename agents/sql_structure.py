@@ -141,8 +141,7 @@ def _value_comparisons(
             table = _column_table(select, column, catalog)
             info = catalog.table(table) if table else None
             col = info.column(column.name) if info is not None else None
-            values = (col.values or col.known_values) if col is not None else []
-            if info is None or col is None or not values:
+            if info is None or col is None or not (values := col.values or col.known_values):
                 continue
             for literal in literals:
                 if isinstance(literal, exp.Literal) and literal.is_string:

@@ -53,25 +53,15 @@ class ToolSpec(BaseModel):
     parameters: dict[str, Any]
 
 
-class ModelCallInfo(BaseModel):
-    """Everything a model is asked in one call, handed to a :class:`FunctionModel`'s function."""
+class ModelCallInfo(Decoding):
+    """Everything a model is asked in one call, handed to a :class:`FunctionModel`'s function: the
+    decoding controls, the messages, and the tool whose arguments are asked for."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     index: int
     """Position of the call on this model, from 0 (calls from worker threads are numbered as they come)."""
-    purpose: Purpose
     messages: list[BaseMessage]
-    json_schema: dict[str, Any] | None
-    """The JSON schema the reply must obey; None for free text."""
-    max_tokens: int
-    temperature: float
-    stop: list[str] | None = None
-    repeat_penalty: float | None = None
-    prediction: str | None = None
-    """Text the caller expects the reply to resemble (speculative decoding only)."""
-    logprobs: int = 0
-    """Alternatives asked for per token's log-probability (0: none asked)."""
     tool: ToolSpec | None = None
 
     @property
@@ -125,16 +115,9 @@ class _TestDouble(ChatModel):
         with self._counter_lock:
             index, self._count = self._count, self._count + 1
         info = ModelCallInfo(
+            **dict(decoding),
             index=index,
-            purpose=decoding.purpose,
             messages=list(messages),
-            json_schema=decoding.json_schema,
-            max_tokens=decoding.max_tokens,
-            temperature=decoding.temperature,
-            stop=decoding.stop,
-            repeat_penalty=decoding.repeat_penalty,
-            prediction=decoding.prediction,
-            logprobs=decoding.logprobs,
             tool=getattr(self._asking, "tool", None),
         )
         reply = self._reply(info)
