@@ -21,16 +21,26 @@ class FakeOpenAIServer:
 
     ``delay``: seconds each completion takes (spread over the pieces when streamed). ``fail_first``:
     that many completion requests answer HTTP 500 first. ``reply``: the text for a request (default:
-    ``"ok"``). Records ``bodies``, the current and ``peak`` number of completions in flight."""
+    ``"ok"``). ``gather``: completions wait (at most 5 s) until that many have been in flight at
+    once, so a concurrency test does not hang on how fast a busy machine starts client threads.
+    Records ``bodies``, the current and ``peak`` number of completions in flight."""
 
     def __init__(
-        self, *, delay: float = 0.0, fail_first: int = 0, reply: Reply | None = None, model: str = "fake"
+        self,
+        *,
+        delay: float = 0.0,
+        fail_first: int = 0,
+        reply: Reply | None = None,
+        model: str = "fake",
+        gather: int = 0,
     ) -> None:
         self.delay = delay
+        self.gather = gather
         self.fail_first = fail_first
         self.reply = reply or (lambda body: "ok")
         self.model = model
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.in_flight = 0
         self.peak = 0
         self.served = 0
@@ -79,6 +89,8 @@ class FakeOpenAIServer:
                     fake.fail_first -= 1 if failing else 0
                     fake.in_flight += 1
                     fake.peak = max(fake.peak, fake.in_flight)
+                    fake.arrived.notify_all()
+                    fake.arrived.wait_for(lambda: fake.peak >= fake.gather, timeout=5)
                 try:
                     if failing:
                         self._json(500, {"error": {"message": "overloaded"}})
