@@ -24,6 +24,7 @@ from atomwork.agents.sql_structure import (
     key_mismatch_problems,
     parse,
     stray_distinct_count_problems,
+    summed_share_problems,
     text_date_problems,
     unknown_value_problems,
     window_repeat_problems,
@@ -316,6 +317,8 @@ def check_sql_answer(
     problems.extend(_one_day_problems(question, lowered_sql))
     # A named quarter or month must be covered from its first day to its last.
     problems.extend(_named_period_problems(question, lowered_sql))
+    # ...and a named day must be a bound of the query, not widened to its year.
+    problems.extend(_named_day_problems(question, lowered_sql))
     # "<= '1997-01-01'" for 1996 takes in the next year's first day (a monthly table's first month).
     for year in question_years(question):
         after = f"{int(year) + 1}-01-01"
@@ -422,6 +425,7 @@ def check_sql_answer(
     problems.extend(counted_table_problems(question, sql, catalog))
     problems.extend(stray_distinct_count_problems(question, sql, catalog))
     problems.extend(grouped_window_problems(sql))
+    problems.extend(summed_share_problems(sql, catalog))
     problems.extend(key_mismatch_problems(sql, catalog))
     problems.extend(window_repeat_problems(sql, table))
 
@@ -441,6 +445,7 @@ def check_sql_answer(
         problems.append("the question asks for the lowest, but the query orders descending")
 
     problems.extend(_excluded_measure_problems(question, sql, catalog))
+    problems.extend(_rate_amount_problems(question, sql, catalog))
     problems.extend(_unused_number_problems(question, sql))
     problems.extend(_constant_figure_problems(table))
     problems.extend(_shape_problems(question, table))
@@ -491,6 +496,9 @@ def _unused_number_problems(question: str, sql: str) -> list[str]:
     """ "How many parts of size 15?" answered without 15 anywhere in the query counts other parts:
     every number the question states (but a year or a relative period) is in the query."""
     used = [float(n) for n in _SQL_NUMBER.findall(sql)]
+    # A written-out day ("March 31, 1995") is a date; _named_day_problems judges it.
+    for day in (*_MONTH_DAY_YEAR.finditer(question), *_DAY_MONTH_YEAR.finditer(question)):
+        question = question[: day.start()] + " " * len(day.group(0)) + question[day.end() :]
     problems = []
     for match in _NUMBER.finditer(question):
         text, unit = match.group(1), (match.group(2) or "").lower()
@@ -564,6 +572,45 @@ def _excluded_measure_problems(question: str, sql: str, catalog: SchemaCatalog) 
                 f"the question asks for the figure {match.group(0).lower()!r}, but the query's figures do "
                 f"not use {' or '.join(sorted(columns))}"
             )
+    return problems
+
+
+_AMOUNT_ASKED = re.compile(r"\b(?:total|sum|amount|how\s+much|value|cost)\b", re.I)
+_RATE_ASKED = re.compile(r"\b(?:average|avg|mean|rate|percent|percentage|share|ratio)\b", re.I)
+_APPLIED = re.compile(
+    r"\b(?:after|net\s+of|less|minus|including|excluding|without|before|ignoring)\s+"
+    r"(?:(?:the|any|all|their|its)\s+)?([a-z]{3,})",
+    re.I,
+)
+
+
+def _rate_amount_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "The total discount amount" is each amount times its rate (``l_extendedprice * l_discount``);
+    the amount times one minus the rate is what is left after the discount, another measure. Only
+    a question that applies the rate ("after discounts", "without tax") asks for that."""
+    if (
+        _WHAT_IF_DIFFERENCE.search(question)
+        or _RATE_ASKED.search(question)
+        or not _AMOUNT_ASKED.search(question)
+    ):
+        return []
+    asked = {_stem(w) for w in _WORD.findall(question.lower())}
+    applied = {_stem(m.group(1)) for m in _APPLIED.finditer(question)}
+    lowered = sql.lower()
+    problems = []
+    for info in catalog.tables:
+        for column in info.columns:
+            word = _stem(_name_parts(column.name)[-1])
+            name = re.escape(column.name.lower())
+            if not column.share or word not in asked or word in applied:
+                continue
+            complement = re.search(rf"\(\s*1\s*-\s*(?:\w+\.)?{name}\s*\)", lowered)
+            scaled = re.search(rf"\*\s*(?:\w+\.)?{name}\b|\b{name}\s*\*", lowered)
+            if complement and not scaled:
+                problems.append(
+                    f"the question asks for the {word} itself, but the query computes what is left after it "
+                    f"(1 - {column.name}); the {word} amount is the amount times {column.name}"
+                )
     return problems
 
 
@@ -810,7 +857,8 @@ def _name_columns(catalog: SchemaCatalog, dimension: str) -> list[str]:
 
 _PART_OF_YEAR = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\bq[1-4]\b|\bh[12]\b|"
-    r"\b(?:quarter|half|week|month of|day|summer|winter|spring|autumn|fall|to date|ytd|mid)\b",
+    r"\b(?:quarter|half|week|month of|day|summer|winter|spring|autumn|fall|to date|ytd|mid)\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b",
     re.I,
 )
 
@@ -861,6 +909,8 @@ def named_periods(question: str) -> list[tuple[str, str, str]]:
         end = f"{year}-07-01" if half == 1 else f"{year + 1}-01-01"
         out.append((m.group(0), f"{year}-{6 * half - 5:02d}-01", end))
     for m in _MONTH.finditer(question):
+        if re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?$", question[: m.start()]):
+            continue  # "1 March 1995" is a day (see named_days), not the month
         month, year = _MONTHS.index(m.group(1).lower()[:3]) + 1, int(m.group(2))
         end = f"{year + (month == 12)}-{month % 12 + 1:02d}-01"
         out.append((m.group(0), f"{year}-{month:02d}-01", end))
@@ -1037,6 +1087,65 @@ def _one_day_problems(question: str, lowered_sql: str) -> list[str]:
         for column, day in _DAY_EQUALS.findall(lowered_sql)
         if "month" not in column
     ]
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTH_DAY_YEAR = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b",
+    re.I,
+)
+_DAY_MONTH_YEAR = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b",
+    re.I,
+)
+
+
+def named_days(question: str) -> list[date]:
+    """The calendar days the question writes out: "1996-01-01", "January 1, 1996", "1st of March 1996"."""
+    found: list[tuple[int, int, int]] = [(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(question)]
+    found += [
+        (int(y), _MONTHS.index(m.lower()[:3]) + 1, int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(question)
+    ]
+    found += [
+        (int(y), _MONTHS.index(m.lower()[:3]) + 1, int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(question)
+    ]
+    days = []
+    for year, month, day in found:
+        try:
+            days.append(date(year, month, day))
+        except ValueError:
+            continue  # not a calendar day ("2024-13-45")
+    return sorted(set(days))
+
+
+def _named_day_problems(question: str, lowered_sql: str) -> list[str]:
+    """A day the question names must bound the query: that day's date, or the day before or after
+    it (``> '1995-02-28'``, ``< '1995-04-01'`` for "through March 31")."""
+    literals = set(re.findall(r"'(\d{4}-\d{2}-\d{2})", lowered_sql))
+    days = named_days(question)
+    problems = []
+    if len(days) == 1 and not _DAY_RANGE.search(question):
+        # "On 1996-01-01": that day alone, = day or >= day and < the next; not its year or month.
+        only, after = days[0].isoformat(), (days[0] + timedelta(days=1)).isoformat()
+        equal = re.search(rf"(?<![<>!])=\s*(?:date\s*|cast\s*\(\s*)?'{only}'", lowered_sql)
+        if not equal and not {only, after} <= literals:
+            problems.append(
+                f"the question asks about the single day {only}, but the query does not keep that day alone"
+            )
+        return problems
+    for day in days:
+        near = {(day + timedelta(days=shift)).isoformat() for shift in (-1, 0, 1)}
+        if not near & literals:
+            problems.append(f"the question names the day {day}, but the query does not filter on that day")
+    return problems
+
+
+# A day written as a bound of a range: "since 1995-03-01", "before March 1, 1995".
+_DAY_RANGE = re.compile(
+    r"\b(?:between|from|since|after|before|until|till|through|thru|to|as of|by|up to|and)\s+(?:the\s+)?"
+    r"(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+    re.I,
+)
 
 
 def _partial_year_problems(question: str, lowered_sql: str, period_years: list[str] | None) -> list[str]:

@@ -8,7 +8,8 @@ correct them mostly returns the same query:
 - a column qualified with another table's alias (``T1.o_orderkey`` where T1 is lineitem): the
   one table of the query that has it is meant;
 - a column written without its table's prefix (``l.extendedprice`` for ``l_extendedprice``):
-  the one column of the query's tables that ends with ``_extendedprice`` is meant;
+  the one column of the query's tables that ends with ``_extendedprice`` is meant, in the table
+  the query names or, where that table has none (``c.clerk``), in the one other table that has it;
 - a column of a table the query never joins (``o_orderdate`` over ``lineitem`` alone): that
   table is joined on the key the schema declares, when exactly one table has the column;
 - a join whose ON refers to a table joined only later: the joins are put in an order where
@@ -123,6 +124,21 @@ def _prefixed_columns(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
         if len(matches) == 1:
             column.set("this", exp.to_identifier(matches[0]))
             changes.append(f"{name} is written {matches[0]}")
+        elif table is not None and not matches:
+            # ``c.clerk`` where customer has no clerk: the one table of the query that has one.
+            elsewhere = [
+                (alias, col.name)
+                for alias, name_of in by_alias.items()
+                if (info := catalog.table(name_of)) is not None
+                for col in info.columns
+                if col.name.lower().endswith("_" + name)
+            ]
+            if len(elsewhere) == 1:
+                alias, real = elsewhere[0]
+                written = f"{column.table}.{column.name}"
+                column.set("this", exp.to_identifier(real))
+                column.set("table", exp.to_identifier(alias))
+                changes.append(f"{alias}.{real} was written {written}")
     return changes
 
 

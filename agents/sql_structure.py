@@ -580,6 +580,32 @@ def grouped_window_problems(sql: str) -> list[str]:
     return problems
 
 
+def summed_share_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
+    """``sum(l_discount)`` adds up rates: the total is an amount only once each rate is multiplied
+    by what it applies to (a sum divided by a count is an average, and is left alone)."""
+    tree = parse(sql)
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        for total in select.find_all(exp.Sum):
+            column = total.this
+            while isinstance(column, exp.Cast | exp.Paren):
+                column = column.this
+            ratio = total.find_ancestor(exp.Div)
+            divided = ratio is not None and own(select, ratio)
+            if not own(select, total) or not isinstance(column, exp.Column) or divided:
+                continue
+            table = _column_table(select, column, catalog)
+            info = catalog.table(table) if table else None
+            col = info.column(column.name) if info is not None else None
+            if col is not None and col.share:
+                problems.append(
+                    f"{total.sql(dialect='duckdb')} adds up rates ({col.name} lies between 0 and 1), which "
+                    f"is not an amount: multiply each by the amount it applies to inside sum(), or "
+                    f"average it with avg({col.name})"
+                )
+    return problems
+
+
 def _grouping_key(node: exp.Expr, aliases: dict[str, exp.Expr]) -> str:
     """A GROUP BY or PARTITION BY key as SQL text, an output alias read as its expression."""
     if isinstance(node, exp.Column) and not node.table and node.name.lower() in aliases:

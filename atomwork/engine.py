@@ -445,7 +445,7 @@ class Engine:
         if self._budget_spent():
             return self._stopped(state, StopReason.BUDGET_EXHAUSTED)
         composed, rejected = self._compose_answer(state["goal"], outcomes)
-        answer = composed + _rejections(outcomes)
+        answer = (composed or _no_answer(outcomes)) + _rejections(outcomes)
         unverified = _unverified(outcomes)
         if unverified and "Not verified" not in answer:
             answer += (
@@ -474,7 +474,7 @@ class Engine:
 
     def _stopped(self, state: RunState, reason: StopReason) -> RunState:
         """A stopped run's answer: what the finished tasks found, with no further model call."""
-        answer = self._plain_answer(state) + _rejections(state["outcomes"])
+        answer = (self._plain_answer(state) or _no_answer(state["outcomes"])) + _rejections(state["outcomes"])
         self.emit(AnswerComposed(answer=answer))
         return {"answer": answer, "final_evaluation": None, "stop_reason": reason}
 
@@ -710,6 +710,24 @@ def _refused(outcomes: dict[str, TaskOutcome]) -> set[str]:
         refused |= more
         grew = bool(more)
     return refused
+
+
+def _no_answer(outcomes: dict[str, TaskOutcome]) -> str:
+    """The answer when no task produced a result that passed its checks: that, said plainly, and
+    why each task came to nothing (a blank answer would read as if there were nothing to say)."""
+    lines = []
+    for tid, o in outcomes.items():
+        if o.status == TaskStatus.FAILED:
+            why = f"failed: {o.error or o.error_type or 'no reason given'}"
+        elif o.status == TaskStatus.DONE and o.evaluation is not None and not o.evaluation.passed:
+            why = "its result failed the checks: " + "; ".join(o.evaluation.checks or [o.evaluation.reason])
+        elif o.status == TaskStatus.SKIPPED:
+            why = "skipped: " + (o.error or "a task it needed came to nothing")
+        else:
+            continue
+        lines.append(f"- {tid} ({o.task.tool}): {why}")
+    head = "No answer: no step produced a result that passed its checks, so there is nothing to report."
+    return head + ("\n" + "\n".join(lines) if lines else "")
 
 
 def _rejections(outcomes: dict[str, TaskOutcome]) -> str:

@@ -155,6 +155,7 @@ def test_programmatic_check_fails_empty_table_without_asking_the_model():
     result = eng.run("x")
     assert result.outcomes["t1"].evaluation.checks == ["result table is empty"]
     assert "score" not in model.purposes()
+    assert "- t1 (empty_finance): its result failed the checks: result table is empty" in result.answer
     assert result.stop_reason == StopReason.REPLAN_BUDGET_EXHAUSTED
 
 

@@ -517,6 +517,9 @@ def test_a_question_whose_sql_never_runs_fails_honestly_without_replanning(wareh
     assert result.stop_reason == StopReason.REPLAN_BUDGET_EXHAUSTED and not result.ok
     assert "plan" not in model.purposes() and result.replans == 0
     assert "no query could be run" in (result.outcomes["t1"].error or "")
+    # The answer says so, and why, rather than being blank.
+    assert result.answer.startswith("No answer: no step produced a result that passed its checks")
+    assert "- t1 (ask_warehouse): failed: no query could be run" in result.answer
 
 
 # -- per-question notes ----------------------------------------------------------------------

@@ -72,6 +72,27 @@ def test_repairs_turn_known_mistakes_into_the_right_query(warehouse, catalog, br
     assert rows(repair.sql) == rows(RIGHT_TOP)
 
 
+def test_a_column_written_under_a_table_that_lacks_it_is_taken_from_the_one_that_has_it(catalog, rows):
+    glossary = STANDARD.for_schema(catalog)
+    written = (
+        "SELECT c.clerk, count(*) AS orders FROM customer c JOIN orders o ON c.c_custkey = o.o_custkey "
+        "GROUP BY c.clerk ORDER BY orders DESC, c.clerk LIMIT 3"
+    )
+    repair = repair_sql(written, catalog, glossary)
+    assert repair is not None and repair.changes == ["o.o_clerk was written c.clerk"]
+    right = (
+        "SELECT o_clerk, count(*) AS orders FROM orders GROUP BY o_clerk "
+        "ORDER BY orders DESC, o_clerk LIMIT 3"
+    )
+    assert rows(repair.sql) == rows(right)
+    # Where two of the query's tables end a column that way, nothing is guessed.
+    two = (
+        "SELECT count(DISTINCT c.orderkey) FROM customer c JOIN orders o ON c.c_custkey = o.o_custkey "
+        "JOIN lineitem l ON l.l_orderkey = o.o_orderkey"
+    )
+    assert repair_sql(two, catalog, glossary) is None
+
+
 def test_a_window_over_everything_is_the_aggregate(warehouse, catalog, rows):
     glossary = STANDARD.for_schema(catalog)
     repair = repair_sql("SELECT count(*) OVER () AS orders FROM orders", catalog, glossary)

@@ -181,6 +181,55 @@ def test_a_sale_is_dated_by_its_order(catalog):
     assert check_sql_answer(question, ordered, top, catalog) == []
 
 
+def test_a_sum_of_rates_is_not_an_amount(catalog):
+    assert [c.name for t in catalog.tables for c in t.columns if c.share] == ["l_discount", "l_tax"]
+    question = "What was the total discount amount given on line items shipped in 1995?"
+    where = "FROM lineitem WHERE l_shipdate >= DATE '1995-01-01' AND l_shipdate < DATE '1996-01-01'"
+    rates = f"SELECT sum(l_discount) AS discount {where}"
+    assert check_sql_answer(question, rates, Table(columns=["discount"], rows=[[436.0]]), catalog) == [
+        "SUM(l_discount) adds up rates (l_discount lies between 0 and 1), which is not an amount: multiply "
+        "each by the amount it applies to inside sum(), or average it with avg(l_discount)"
+    ]
+    amount = f"SELECT sum(l_extendedprice * l_discount) AS discount {where}"
+    assert (
+        check_sql_answer(question, amount, Table(columns=["discount"], rows=[[15701395.21]]), catalog) == []
+    )
+    # The price left after the discount is another measure than the discount given.
+    net = f"SELECT sum(l_extendedprice * (1 - l_discount)) AS discount {where}"
+    assert check_sql_answer(question, net, Table(columns=["discount"], rows=[[300424704.14]]), catalog) == [
+        "the question asks for the discount itself, but the query computes what is left after it "
+        "(1 - l_discount); the discount amount is the amount times l_discount"
+    ]
+    after = "What was the total revenue after discounts of line items shipped in 1995?"
+    assert check_sql_answer(after, net, Table(columns=["discount"], rows=[[300424704.14]]), catalog) == []
+    # A sum divided by a count is an average rate.
+    average = f"SELECT 100.0 * sum(l_discount) / count(*) AS pct {where}"
+    asked = "What was the average discount in percent on line items shipped in 1995?"
+    assert check_sql_answer(asked, average, Table(columns=["pct"], rows=[[4.97]]), catalog) == []
+
+
+def test_a_named_day_is_kept_alone(catalog):
+    question = "How many orders were placed on 1996-01-01?"
+    orders = "SELECT count(*) AS n FROM orders WHERE o_orderdate"
+    year = f"{orders} >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'"
+    assert check_sql_answer(question, year, Table(columns=["n"], rows=[[2297]]), catalog) == [
+        "the question asks about the single day 1996-01-01, but the query does not keep that day alone"
+    ]
+    day = f"{orders} = DATE '1996-01-01'"
+    assert check_sql_answer(question, day, Table(columns=["n"], rows=[[6]]), catalog) == []
+    spelled = "How many orders were placed on January 2nd, 1996?"
+    next_day = f"{orders} >= DATE '1996-01-02' AND o_orderdate < DATE '1996-01-03'"
+    assert check_sql_answer(spelled, next_day, Table(columns=["n"], rows=[[2]]), catalog) == []
+    # Days that bound a range are its ends, the last one written as the day after.
+    ranged = "How many orders were placed between 1 March 1995 and March 31, 1995?"
+    march = f"{orders} >= DATE '1995-03-01' AND o_orderdate < DATE '1995-04-01'"
+    assert check_sql_answer(ranged, march, Table(columns=["n"], rows=[[190]]), catalog) == []
+    quarter = f"{orders} >= DATE '1995-01-01' AND o_orderdate < DATE '1995-04-01'"
+    assert check_sql_answer(ranged, quarter, Table(columns=["n"], rows=[[570]]), catalog) == [
+        "the question names the day 1995-03-01, but the query does not filter on that day"
+    ]
+
+
 def test_summing_a_table_over_a_join_that_repeats_its_rows_is_a_problem(warehouse, catalog):
     fanned = AVG_BALANCE.format("orders JOIN customer ON o_custkey = c_custkey")
     assert fan_out_problems(fanned, catalog) == [

@@ -25,6 +25,7 @@ _NUMERIC = re.compile(
 )
 _TEXT = re.compile(r"^(VARCHAR|TEXT|STRING|CHAR)")
 _DATE = re.compile(r"^(DATE|TIMESTAMP)")
+_FRACTIONAL = re.compile(r"^(DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC)")
 
 
 class Column(BaseModel):
@@ -38,6 +39,9 @@ class Column(BaseModel):
     min: str | None = None
     max: str | None = None
     """Range of a date column."""
+    share: bool = False
+    """Every value of this fractional column lies between 0 and 1: a rate or a share (a discount,
+    a tax rate, a probability), which scales an amount rather than being one."""
 
     @property
     def numeric(self) -> bool:
@@ -78,6 +82,7 @@ class SchemaCatalog(BaseModel):
             if name == "warehouse_info":
                 continue  # build metadata of the demo, not business data
             columns = [_read_column(warehouse, name, col, typ) for col, typ in warehouse.columns(name)]
+            _mark_shares(warehouse, name, columns)
             tables.append(TableInfo(name=name, rows=warehouse.row_count(name), columns=columns))
         span = warehouse.date_range()
         return cls(tables=tables, joins=_infer_joins(tables), data_end=span[1] if span else None)
@@ -137,6 +142,19 @@ def _read_column(warehouse: Warehouse, table: str, name: str, dtype: str) -> Col
         if row[0] is not None:
             column.min, column.max = str(row[0])[:10], str(row[1])[:10]
     return column
+
+
+def _mark_shares(warehouse: Warehouse, table: str, columns: list[Column]) -> None:
+    """Set ``share`` on the fractional columns whose values all lie in [0, 1] (one scan per table)."""
+    fractional = [c for c in columns if _FRACTIONAL.match(c.type.upper())]
+    if not fractional:
+        return
+    quoted_t = ".".join(_quote(p) for p in table.split("."))
+    bounds = ", ".join(f"min({_quote(c.name)}), max({_quote(c.name)})" for c in fractional)
+    row = warehouse.fetch(f"SELECT {bounds} FROM {quoted_t}").rows[0]
+    for i, column in enumerate(fractional):
+        low, high = row[2 * i], row[2 * i + 1]
+        column.share = low is not None and high is not None and float(low) >= 0 and 0 < float(high) <= 1
 
 
 def _quote(name: str) -> str:
