@@ -891,6 +891,13 @@ _MONTH = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})\b", re.I
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def _month_number(name: str) -> int:
+    """ "March", "mar." -> 3."""
+    return _MONTHS.index(name.lower()[:3]) + 1
+
+
 _HALF = re.compile(r"\bh([12])\s+(\d{4})\b|\b(first|second)\s+half\s+of\s+(\d{4})\b", re.I)
 
 
@@ -911,7 +918,7 @@ def named_periods(question: str) -> list[tuple[str, str, str]]:
     for m in _MONTH.finditer(question):
         if re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?$", question[: m.start()]):
             continue  # "1 March 1995" is a day (see named_days), not the month
-        month, year = _MONTHS.index(m.group(1).lower()[:3]) + 1, int(m.group(2))
+        month, year = _month_number(m.group(1)), int(m.group(2))
         end = f"{year + (month == 12)}-{month % 12 + 1:02d}-01"
         out.append((m.group(0), f"{year}-{month:02d}-01", end))
     return out
@@ -930,7 +937,7 @@ def _named_period_problems(question: str, lowered_sql: str) -> list[str]:
     for phrase, start, end in named_periods(question):
         if _NOT_A_PERIOD.search(question[: question.find(phrase)]):
             continue
-        literals = set(re.findall(r"'(\d{4}-\d{2}-\d{2})", lowered_sql))
+        literals = _date_literals(lowered_sql)
         year = start[:4]
         if not any(d.startswith(year) for d in literals):
             continue  # filtered another way (quarter(d) = 1, strftime ...): not judged here
@@ -1102,13 +1109,9 @@ _DAY_MONTH_YEAR = re.compile(
 
 def named_days(question: str) -> list[date]:
     """The calendar days the question writes out: "1996-01-01", "January 1, 1996", "1st of March 1996"."""
-    found: list[tuple[int, int, int]] = [(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(question)]
-    found += [
-        (int(y), _MONTHS.index(m.lower()[:3]) + 1, int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(question)
-    ]
-    found += [
-        (int(y), _MONTHS.index(m.lower()[:3]) + 1, int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(question)
-    ]
+    found = [(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(question)]
+    found += [(int(y), _month_number(m), int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(question)]
+    found += [(int(y), _month_number(m), int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(question)]
     days = []
     for year, month, day in found:
         try:
@@ -1118,15 +1121,29 @@ def named_days(question: str) -> list[date]:
     return sorted(set(days))
 
 
+# A day written as a bound of a range: "since 1995-03-01", "before March 1, 1995".
+_DAY_RANGE = re.compile(
+    r"\b(?:between|from|since|after|before|until|till|through|thru|to|as of|by|up to|and)\s+(?:the\s+)?"
+    r"(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+    re.I,
+)
+
+
+def _date_literals(lowered_sql: str) -> set[str]:
+    """The days the query writes as literals ('1995-03-01')."""
+    return set(re.findall(r"'(\d{4}-\d{2}-\d{2})", lowered_sql))
+
+
 def _named_day_problems(question: str, lowered_sql: str) -> list[str]:
     """A day the question names must bound the query: that day's date, or the day before or after
     it (``> '1995-02-28'``, ``< '1995-04-01'`` for "through March 31")."""
-    literals = set(re.findall(r"'(\d{4}-\d{2}-\d{2})", lowered_sql))
+    literals = _date_literals(lowered_sql)
     days = named_days(question)
     problems = []
     if len(days) == 1 and not _DAY_RANGE.search(question):
         # "On 1996-01-01": that day alone, = day or >= day and < the next; not its year or month.
         only, after = days[0].isoformat(), (days[0] + timedelta(days=1)).isoformat()
+        # Any left side, unlike _DAY_EQUALS: ``CAST(o_orderdate AS DATE) = '1996-01-01'`` keeps the day too.
         equal = re.search(rf"(?<![<>!])=\s*(?:date\s*|cast\s*\(\s*)?'{only}'", lowered_sql)
         if not equal and not {only, after} <= literals:
             problems.append(
@@ -1138,14 +1155,6 @@ def _named_day_problems(question: str, lowered_sql: str) -> list[str]:
         if not near & literals:
             problems.append(f"the question names the day {day}, but the query does not filter on that day")
     return problems
-
-
-# A day written as a bound of a range: "since 1995-03-01", "before March 1, 1995".
-_DAY_RANGE = re.compile(
-    r"\b(?:between|from|since|after|before|until|till|through|thru|to|as of|by|up to|and)\s+(?:the\s+)?"
-    r"(?:\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
-    re.I,
-)
 
 
 def _partial_year_problems(question: str, lowered_sql: str, period_years: list[str] | None) -> list[str]:

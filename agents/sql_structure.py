@@ -30,7 +30,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from atomwork.table import Table
-from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.schema import Column, SchemaCatalog
 
 __all__ = [
     "Ranking",
@@ -123,6 +123,13 @@ def _column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog
     return owners[0] if len(owners) == 1 else None
 
 
+def _catalog_column(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> Column | None:
+    """The catalog's entry for the column ``column`` reads in ``select`` (see :func:`_column_table`)."""
+    table = _column_table(select, column, catalog)
+    info = catalog.table(table) if table else None
+    return info.column(column.name) if info is not None else None
+
+
 def _value_comparisons(
     tree: exp.Expr, catalog: SchemaCatalog
 ) -> Iterator[tuple[exp.Literal, str, list[str]]]:
@@ -139,13 +146,12 @@ def _value_comparisons(
                 node.expressions if isinstance(node, exp.In) else [n for n in (node.this, node.expression)]
             )
             table = _column_table(select, column, catalog)
-            info = catalog.table(table) if table else None
-            col = info.column(column.name) if info is not None else None
-            if info is None or col is None or not (values := col.values or col.known_values):
+            col = _catalog_column(select, column, catalog)
+            if col is None or not (values := col.values or col.known_values):
                 continue
             for literal in literals:
                 if isinstance(literal, exp.Literal) and literal.is_string:
-                    yield literal, f"{info.name}.{col.name}", values
+                    yield literal, f"{table}.{col.name}", values
 
 
 def _folded(text: str) -> str:
@@ -594,9 +600,7 @@ def summed_share_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
             divided = ratio is not None and own(select, ratio)
             if not own(select, total) or not isinstance(column, exp.Column) or divided:
                 continue
-            table = _column_table(select, column, catalog)
-            info = catalog.table(table) if table else None
-            col = info.column(column.name) if info is not None else None
+            col = _catalog_column(select, column, catalog)
             if col is not None and col.share:
                 problems.append(
                     f"{total.sql(dialect='duckdb')} adds up rates ({col.name} lies between 0 and 1), which "
@@ -615,9 +619,7 @@ def _grouping_key(node: exp.Expr, aliases: dict[str, exp.Expr]) -> str:
 
 def _amount_column(select: exp.Select, column: exp.Column, word: str, catalog: SchemaCatalog) -> bool:
     """Whether ``column`` is a numeric measure named for ``word`` ("conversions", "units")."""
-    table = _column_table(select, column, catalog)
-    info = catalog.table(table) if table else None
-    col = info.column(column.name) if info is not None else None
+    col = _catalog_column(select, column, catalog)
     if col is None or not col.numeric or re.search(r"(?:key|_id|^id)$", col.name, re.I):
         return False
     bare = re.sub(r"^[a-z]{1,2}_", "", col.name.lower())
