@@ -408,3 +408,52 @@ def test_a_prediction_drafts_the_stretch_that_follows_the_last_generated_tokens(
     assert list(draft(np.array([1, 2, 10, 11, 12, 13, 14, 15, 11, 12], dtype=np.intc))) == [16]
     assert list(draft(np.array([1, 2, 99], dtype=np.intc))) == []  # off the prediction: no draft
     assert list(draft(np.array([16], dtype=np.intc))) == []  # its end: nothing follows
+
+
+def test_a_looked_up_text_is_drafted_from_only_after_a_shared_run_of_tokens():
+    from atomwork.models.llamacpp_draft import PredictionDraft
+
+    notes = [10, 11, 12, 13]
+    assert list(PredictionDraft(notes, window=2)(np.array([5, 11], dtype=np.intc))) == [12, 13]
+    looked_up = PredictionDraft(notes, min_ngram=2, window=2)
+    assert list(looked_up(np.array([5, 11], dtype=np.intc))) == []  # one shared token: no draft
+    assert list(looked_up(np.array([10, 11], dtype=np.intc))) == [12, 13]
+
+
+class _DraftedLlama:
+    """Stands in for the drafting llama_cpp.Llama: notes the draft each completion was given."""
+
+    def __init__(self) -> None:
+        self.draft_model = None
+        self.drafts: list = []
+        self.prompt_evaluated = 0
+
+    def start_generation(self, logprob_top: int = 0) -> None:
+        pass
+
+    def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
+        return [len(word) for word in text.split()]
+
+    def create_chat_completion(self, **kwargs):
+        self.drafts.append(self.draft_model)
+        return {"choices": [{"message": {"content": "SELECT 1"}}], "usage": {"completion_tokens": 2}}
+
+
+@pytest.mark.model_requests  # a fake native handle: nothing real is asked
+def test_llamacpp_drafts_from_a_prediction_first_and_from_a_lookup_only_after_a_run():
+    import threading
+
+    from atomwork.models.base import ChatModel
+    from atomwork.models.llamacpp import LlamaCppModel
+    from atomwork.models.llamacpp_draft import LOOKUP_MIN_NGRAM
+
+    model = LlamaCppModel.__new__(LlamaCppModel)  # no GGUF: the native handle is the fake above
+    ChatModel.__init__(model)
+    model.name, model._llm, model._lock = "fake-gguf", _DraftedLlama(), threading.Lock()
+    model.generate([HumanMessage("q")], lookup="a bb ccc")
+    model.generate([HumanMessage("q")], lookup="a bb ccc", prediction="dddd")
+    model.generate([HumanMessage("q")])
+    looked_up, predicted, plain = model._llm.drafts
+    assert list(looked_up.tokens) == [1, 2, 3] and looked_up.min_ngram == LOOKUP_MIN_NGRAM > 1
+    assert list(predicted.tokens) == [4] and predicted.min_ngram == 1  # the prediction wins
+    assert plain is None and model._llm.draft_model is None

@@ -108,6 +108,24 @@ def test_a_predicted_reply_is_decoded_in_fewer_steps(model):
     assert "FROM orders" in unrelated
 
 
+def test_a_reply_quoting_its_notes_is_decoded_in_fewer_steps(model):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    asked = (
+        "Question: How many orders were placed in 1995?\nNotes for this question:\n"
+        "- the whole year: o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01'"
+    )
+    messages = [
+        SystemMessage("Write DuckDB SQL for orders(o_orderkey, o_totalprice, o_orderdate). Reply in SQL."),
+        HumanMessage(asked),
+    ]
+    plain = model.complete(messages, max_tokens=120, purpose=Purpose.SQL)
+    plain_steps = model._llm.decode_steps
+    quoted = model.generate(messages, max_tokens=120, purpose=Purpose.SQL, lookup=asked).text
+    assert "DATE '1995-01-01'" in plain and "DATE '1995-01-01'" in quoted
+    assert model._llm.decode_steps < plain_steps
+
+
 def test_a_greedy_reply_reports_its_tokens_log_probabilities(model):
     import math
 

@@ -429,6 +429,9 @@ def test_later_samples_and_corrections_are_predicted_from_the_reply_before(wareh
     assert answer.verified
     # The first query has nothing to go on; its correction and the second sample reuse the reply before.
     assert [info.prediction for info in asked] == [None, replies[0], replies[1]]
+    # Every call may quote the question and its notes (the first has nothing else to draft from).
+    question = str(asked[0].messages[1].content)
+    assert question.startswith("Question: How many orders") and {info.lookup for info in asked} == {question}
     # A greedy correction tends to repeat the failed query: corrections are sampled.
     assert [info.temperature for info in asked] == [0.0, RETRY_TEMPERATURE, TEMPERATURES[1]]
 
@@ -575,8 +578,19 @@ def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
     model = ScriptedModel({"sql": [broken] * 6})
     with pytest.raises(SqlAnswerError, match="c_custkey"):
         SqlAnalyst(warehouse, model, max_retries=2).answer("How many conversions did the campaigns bring in?")
-    # Each of the three samples: the query, then the same query again after the error, then no more.
-    assert len(model.calls) == 6
+    # The query, then the same query again after the error. Each later sample writes it again: a
+    # query whose correction already went nowhere is not corrected again.
+    assert len(model.calls) == 4
+
+
+def test_a_verifying_sample_that_returns_to_a_failed_query_does_not_end_the_verification(warehouse, catalog):
+    bad, good = fenced("SELECT count(*) AS n FROM order_table"), fenced(COUNT_ORDERS)
+    model = sequence(bad, good, bad, good)
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    # The second sample repeats the first one's failed query: it is not corrected, the third sample
+    # is drawn instead, and it agrees.
+    assert answer.verified and len(model.calls) == 4
+    assert [c.stuck for c in answer.candidates] == [False, True, False]
 
 
 # -- a greedy query sure enough to need no second sample ----------------------------------------
@@ -627,7 +641,7 @@ def test_a_sure_greedy_query_is_verified_without_a_second_sample(warehouse, cata
 
 
 def test_a_doubtful_greedy_query_is_checked_by_a_sample(warehouse, catalog):
-    doubt = {"count(*)": [(" sum(o_totalprice)", 0.45)]}
+    doubt = {"count(*)": [(" sum(o_totalprice)", 0.48)]}
     replies = [scored(fenced(COUNT_ORDERS), doubt), fenced("SELECT count(o_orderkey) AS n FROM orders")]
     model = FunctionModel(lambda info: replies[info.index])
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are there?")
@@ -673,3 +687,35 @@ def test_a_sure_correction_needs_no_sample(warehouse, catalog):
     model = FunctionModel(lambda info: [wrong_year, right][info.index])
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders were placed in 1996?")
     assert answer.verified and len(model.calls) == 2 and answer.candidates[0].calls == 2
+
+
+# -- what a failed query is told ---------------------------------------------------------------
+
+
+def test_an_unknown_column_is_answered_with_the_columns_named_like_it(warehouse, catalog):
+    replies = [
+        fenced("SELECT count(*) AS parts FROM lineitem WHERE l_size > 40"),
+        fenced("SELECT count(*) AS parts FROM part WHERE p_size > 40"),
+    ]
+    asked: list[ModelCallInfo] = []
+
+    def reply(info: ModelCallInfo) -> str:
+        asked.append(info)
+        return replies[min(info.index, 1)]
+
+    answer = SqlAnalyst(warehouse, FunctionModel(reply), catalog=catalog).answer(
+        "How many parts have a size greater than 40?"
+    )
+    assert "l_size" in asked[1].user and "columns named like it: part.p_size" in asked[1].user
+    assert answer.verified and answer.sql.endswith("p_size > 40")
+
+
+def test_error_hints_name_where_an_unknown_name_lives(catalog):
+    from atomwork.agents.sql_feedback import error_hints
+
+    clerk = error_hints('Binder Error: Table "c" does not have a column named "clerk"', catalog)
+    assert clerk == ["clerk is not a column there; columns named like it: orders.o_clerk."]
+    (tables,) = error_hints("Catalog Error: Table with name order_table does not exist!", catalog)
+    assert tables.startswith("There is no table order_table; the tables are: ") and "orders" in tables
+    assert error_hints('Referenced column "zzz_qqq" not found in FROM clause!', catalog) == []
+    assert error_hints("Parser Error: syntax error at or near FROM", catalog) == []

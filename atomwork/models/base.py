@@ -206,11 +206,13 @@ class ChatModel(ABC):
         stop: Sequence[str] | None = None,
         repeat_penalty: float | None = None,
         prediction: str | None = None,
+        lookup: str | None = None,
         logprobs: int = 0,
     ) -> Completion:
         """:meth:`complete`, returning the whole :class:`Completion`: the text, its token counts and,
         with ``logprobs`` > 0, each token's log-probability with that many alternatives (None where
-        the backend does not report them)."""
+        the backend does not report them). ``lookup``: text the reply is likely to quote stretches
+        of; like ``prediction`` it does not steer what is generated."""
         purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
         with self.call_span(purpose):
@@ -225,6 +227,7 @@ class ChatModel(ABC):
                 stop=stop,
                 repeat_penalty=repeat_penalty,
                 prediction=prediction,
+                lookup=lookup,
                 logprobs=logprobs,
             )
             reply = call_with_retry(

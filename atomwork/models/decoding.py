@@ -30,5 +30,9 @@ class Decoding(BaseModel):
     """> 1.0 discourages repeating tokens; None keeps the backend's default (off)."""
     prediction: str | None = None
     """Text the reply is expected to resemble; a backend that can speculate from it does."""
+    lookup: str | None = None
+    """Text the reply is likely to quote stretches of (the question and its notes): a backend that
+    can speculate drafts what follows a run of tokens the reply shares with it. Used only where no
+    ``prediction`` is given."""
     logprobs: int = 0
     """> 0: each generated token's log-probability with that many alternatives."""

@@ -141,11 +141,16 @@ class LlamaCppModel(ChatModel):
             # The model counts the prompt tokens it really evaluates; the rest came from the live KV
             # cache or a restored prefix state.
             self._llm.start_generation(decoding.logprobs)
-            if decoding.prediction:
-                from atomwork.models.llamacpp_draft import PredictionDraft
+            if decoding.prediction or decoding.lookup:
+                from atomwork.models.llamacpp_draft import LOOKUP_MIN_NGRAM, PredictionDraft
 
-                predicted = self._llm.tokenize(decoding.prediction.encode(), add_bos=False, special=False)
-                self._llm.draft_model = PredictionDraft(predicted)
+                # A predicted reply is followed from any shared token; a looked-up text only from a run.
+                if decoding.prediction:
+                    text, least = decoding.prediction, 1
+                else:
+                    text, least = decoding.lookup or "", LOOKUP_MIN_NGRAM
+                predicted = self._llm.tokenize(text.encode(), add_bos=False, special=False)
+                self._llm.draft_model = PredictionDraft(predicted, min_ngram=least)
             try:
                 response: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]

@@ -22,10 +22,22 @@ from llama_cpp.llama_speculative import LlamaDraftModel
 
 from atomwork.models.logprobs import TokenAlternative, TokenLogprob
 
-__all__ = ["DRAFT_WINDOW", "SCORE_ROWS", "DraftingLlama", "PredictionDraft", "drafting_llama"]
+__all__ = [
+    "DRAFT_WINDOW",
+    "LOOKUP_MIN_NGRAM",
+    "SCORE_ROWS",
+    "DraftingLlama",
+    "PredictionDraft",
+    "drafting_llama",
+]
 
 DRAFT_WINDOW = 10
 """Tokens drafted at a time."""
+
+LOOKUP_MIN_NGRAM = 2
+"""Tokens a reply must share with a looked-up text (not a predicted reply) before what follows them
+there is drafted: a single shared token (a newline, a comma) is mostly followed by something else,
+and a draft that fails costs a wider batch. Measured on SQL calls quoting their question's notes."""
 
 SCORE_ROWS = DRAFT_WINDOW + 6
 """Rows kept of llama-cpp-python's score buffer: the chat formats' stop-token check indexes one per
@@ -33,17 +45,26 @@ token sampled in a batch (it reads the token, not the logits)."""
 
 
 class PredictionDraft(LlamaDraftModel):
-    """Drafts the continuation of the last ``max_ngram`` generated tokens in the predicted tokens."""
+    """Drafts the continuation of the last ``max_ngram`` generated tokens in the predicted tokens
+    (of at least the last ``min_ngram`` of them)."""
 
-    def __init__(self, tokens: Sequence[int], *, max_ngram: int = 3, window: int = DRAFT_WINDOW) -> None:
+    def __init__(
+        self,
+        tokens: Sequence[int],
+        *,
+        max_ngram: int = 3,
+        min_ngram: int = 1,
+        window: int = DRAFT_WINDOW,
+    ) -> None:
         self.tokens = np.asarray(tokens, dtype=np.intc)
         self.max_ngram = max_ngram
+        self.min_ngram = min_ngram
         self.window = window
         self._cursor = 0  # where the last match ended: a later match there wins over an earlier one
 
     def __call__(self, input_ids: npt.NDArray[np.intc], /, **kwargs: Any) -> npt.NDArray[np.intc]:
         predicted = self.tokens
-        for size in range(min(self.max_ngram, len(input_ids), len(predicted)), 0, -1):
+        for size in range(min(self.max_ngram, len(input_ids), len(predicted)), self.min_ngram - 1, -1):
             tail = input_ids[-size:]
             windows = np.lib.stride_tricks.sliding_window_view(predicted, size)
             starts = np.nonzero(np.all(windows == tail, axis=1))[0]
