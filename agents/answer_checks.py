@@ -400,6 +400,11 @@ def check_sql_answer(
         if singular in words and not covered:
             problems.append(f"the question is about {info.name} but the query does not use it")
 
+    # "Never placed an order": what did not happen is not counted from what did.
+    problems.extend(_negation_problems(question, lowered_sql))
+    # "Met their annual quota": a column the question spells out, of a table the query reads, is used.
+    problems.extend(_named_column_problems(question, idents, used, catalog))
+
     # A measure the business has defined must be computed its way ("revenue" is not a budget).
     own_definition = _OWN_DEFINITION.search(question) is not None
     # A measure the question defines itself ("i.e. available quantity times supply cost") is
@@ -670,6 +675,39 @@ def _per_group(agg: exp.Expression, select: exp.Select) -> bool:
 
 
 _ABBREVIATIONS = {"quantity": "qty", "account": "acct", "balance": "bal", "number": "num", "amount": "amt"}
+
+
+_NEGATED = re.compile(
+    r"\bnever\b|\b(?:have|has|had|did|do|does)(?:\s+not|n't)\b|\bwithout\s+(?:any|an?)\b|\bwith no\b",
+    re.I,
+)
+_SQL_NEGATION = re.compile(r"\bnot\b|\bexcept\b|\bis\s+null\b|=\s*0\b|<>|!=|\banti\s+join\b", re.I)
+
+
+def _negation_problems(question: str, lowered_sql: str) -> list[str]:
+    """A question about what never happened ("customers who never placed an order") needs a query
+    that excludes (NOT IN, NOT EXISTS, EXCEPT, IS NULL, = 0); without one it counts what did."""
+    asked = _NEGATED.search(question)
+    if asked is None or _SQL_NEGATION.search(lowered_sql):
+        return []
+    return [
+        f"the question asks about what did not happen ({asked.group(0)!r}), but the query excludes "
+        "nothing (no NOT IN, NOT EXISTS, EXCEPT, IS NULL or = 0): it counts what did happen"
+    ]
+
+
+def _named_column_problems(
+    question: str, idents: set[str], used: set[str], catalog: SchemaCatalog
+) -> list[str]:
+    """A column the question spells out in two words ("annual quota", "commit date") that only
+    tables the query reads hold must be used: otherwise the query answers without it."""
+    read = {col.name.lower() for t in catalog.tables if t.name.lower() in used for col in t.columns}
+    problems = []
+    for columns in _named_columns(question, catalog):
+        if columns & read and not columns & idents:
+            named = " or ".join(sorted(columns))
+            problems.append(f"the question names {named}, but the query does not use it")
+    return problems
 
 
 def _named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:

@@ -29,6 +29,15 @@ def error_hints(error: str, catalog: SchemaCatalog) -> list[str]:
         found = similar_columns(name, catalog)
         if found:
             hints.append(f"{name} is not a column there; columns named like it: {', '.join(found)}.")
+        elif (table := _table_named(name, catalog)) is not None:
+            # "c_nation": the nation is a table of its own, reached through a key.
+            keys = [
+                f"{j.left.split('.')[1]} = {j.right.split('.')[1]}"
+                for j in catalog.joins
+                if table in (j.left.split(".")[0], j.right.split(".")[0])
+            ]
+            joined = f", joined ON {' or '.join(keys[:MAX_NAMED])}" if keys else ""
+            hints.append(f"{name} is not a column; {table} is a table{joined}.")
     for match in _UNKNOWN_TABLE.finditer(error):
         tables = ", ".join(t.name for t in catalog.tables)
         hints.append(f"There is no table {match.group('t')}; the tables are: {tables}.")
@@ -46,3 +55,13 @@ def similar_columns(name: str, catalog: SchemaCatalog) -> list[str]:
         if column.name.lower() in (name, stem) or column.name.lower().endswith("_" + stem)
     ]
     return found[:MAX_NAMED]
+
+
+def _table_named(name: str, catalog: SchemaCatalog) -> str | None:
+    """The table an unknown column names (``c_nation``, ``region``, ``customers``), if any."""
+    stem = name.split("_", 1)[1] if "_" in name else name
+    names = {t.name.lower(): t.name for t in catalog.tables}
+    for word in (stem, stem.removesuffix("s"), stem + "s"):
+        if word in names:
+            return names[word]
+    return None

@@ -34,6 +34,17 @@ from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary
 from atomwork.tools.schema import Column, SchemaCatalog
 
+# "Average number of orders per customer", "on average, how many line items does an order have":
+# a count per entity, averaged; not the average of a column, nor one overall count.
+_AVERAGE_COUNT_OF = re.compile(
+    r"\baverage (?:number|count) of ([a-z]+(?: [a-z]+)?) (?:per|for each|by each) ([a-z]+)", re.I
+)
+_HOW_MANY_EACH = re.compile(
+    r"\bhow many ([a-z]+(?: [a-z]+)?) (?:does|do|did) (?:an? |each |every )?([a-z]+) "
+    r"(?:have|has|contain|include|place|get|receive)",
+    re.I,
+)
+
 _STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
 _PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
 
@@ -101,6 +112,15 @@ def answer_shape(question: str) -> str | None:
     periods = [d for d in breakdowns(question) if d in PERIOD_DIMENSIONS]
     if periods and not asks_one_figure(question):
         return f"one row per {periods[0]}, no LIMIT"
+    per_entity = _AVERAGE_COUNT_OF.search(question) or (
+        _HOW_MANY_EACH.search(question) if re.search(r"\baverage\b", question, re.I) else None
+    )
+    if per_entity:
+        counted, entity = per_entity.groups()
+        return (
+            f"one row: count the {counted} of each {entity} in a subquery grouped by the {entity}'s key, "
+            "then avg() of those counts"
+        )
     if _AVG.search(question):
         return "one row with the average"
     if _COUNT.search(question):

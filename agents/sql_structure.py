@@ -442,8 +442,9 @@ def key_mismatch_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
                 continue
             if not isinstance(node.expression, exp.Column):
                 continue
-            if node.this == node.expression:
-                # ``JOIN lineitem ON budgets.month = budgets.month`` holds for every pair of rows.
+            if node.this.sql().lower() == node.expression.sql().lower():
+                # ``JOIN lineitem ON budgets.month = budgets.month`` (or ``T1.id = t1.id``: unquoted
+                # names ignore case) holds for every pair of rows.
                 problems.append(
                     f"the query compares {node.this.sql(dialect='duckdb')} with itself, which holds for "
                     "every row: it pairs every row with every row of the other table"

@@ -573,6 +573,24 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
     assert "answer shape: one row per region, with a column for each of 1996, 1997, no LIMIT" in compared
 
 
+def test_an_average_count_per_entity_is_shaped_as_counts_then_their_average():
+    from atomwork.agents.sql_hints import answer_shape
+
+    counts_then_average = (
+        "one row: count the line items of each order in a subquery grouped by the order's key, "
+        "then avg() of those counts"
+    )
+    for question in (
+        "What is the average number of line items per order?",
+        "On average, how many line items does an order have?",
+        "How many line items does an order have on average?",
+    ):
+        assert answer_shape(question) == counts_then_average, question
+    # An average of a column, and a count without an average, keep their shapes.
+    assert answer_shape("What is the average quantity per line item?") == "one row with the average"
+    assert answer_shape("How many line items does an order have?") == "one row with the count"
+
+
 def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
     broken = "```sql\nSELECT count(DISTINCT c_custkey) AS conversions FROM campaigns\n```"
     model = ScriptedModel({"sql": [broken] * 6})
@@ -717,5 +735,8 @@ def test_error_hints_name_where_an_unknown_name_lives(catalog):
     assert clerk == ["clerk is not a column there; columns named like it: orders.o_clerk."]
     (tables,) = error_hints("Catalog Error: Table with name order_table does not exist!", catalog)
     assert tables.startswith("There is no table order_table; the tables are: ") and "orders" in tables
+    (nation,) = error_hints('Referenced column "c_nation" not found in FROM clause!', catalog)
+    assert nation.startswith("c_nation is not a column; nation is a table, joined ON ")
+    assert "c_nationkey = n_nationkey" in nation
     assert error_hints('Referenced column "zzz_qqq" not found in FROM clause!', catalog) == []
     assert error_hints("Parser Error: syntax error at or near FROM", catalog) == []

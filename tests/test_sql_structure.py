@@ -148,6 +148,18 @@ def test_a_join_on_a_column_equal_to_itself_and_a_figure_equal_in_every_group_ar
         "every row has the same revenue (24638076729.582): the figure does not depend on the row's group "
         "(check the joins)" in problems
     )
+    # Unquoted names ignore case: T1.campaign_id and t1.campaign_id are one column.
+    conversions = (
+        "SELECT sum(t1.conversions) AS conversions FROM campaigns AS T1 JOIN lineitem AS T2 "
+        "ON T1.campaign_id = t1.campaign_id WHERE year(T1.start_date) = 1996"
+    )
+    problems = check_sql_answer(
+        "How many conversions did the campaigns launched in 1996 bring in?",
+        conversions,
+        Table(columns=["conversions"], rows=[[164398100]]),
+        catalog,
+    )
+    assert any("compares T1.campaign_id with itself" in p for p in problems)
     # Whole numbers can tie: five nations in each region.
     nations = Table(columns=["r_name", "n"], rows=[[r, 5] for r in ("AFRICA", "ASIA", "EUROPE")])
     counted = (
@@ -710,3 +722,40 @@ def test_a_share_is_not_divided_by_the_rest(catalog):
     one = Table(columns=["pct"], rows=[[16.6]])
     assert any("not by the rest" in p for p in check_sql_answer(question, rest, one, catalog))
     assert check_sql_answer(question, whole, one, catalog) == []
+
+
+def test_what_never_happened_is_not_counted_from_what_did(catalog):
+    question = "How many customers have never placed an order?"
+    one = Table(columns=["customers"], rows=[[1000]])
+    did = "SELECT count(DISTINCT o_custkey) AS customers FROM orders"
+    assert any(
+        "asks about what did not happen ('never')" in p for p in check_sql_answer(question, did, one, catalog)
+    )
+    for never in (
+        "SELECT count(*) AS customers FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders)",
+        "SELECT count(*) AS customers FROM customer LEFT JOIN orders ON o_custkey = c_custkey "
+        "WHERE o_orderkey IS NULL",
+        "SELECT count(*) AS customers FROM (SELECT c_custkey FROM customer "
+        "EXCEPT SELECT o_custkey FROM orders)",
+    ):
+        assert not any("did not happen" in p for p in check_sql_answer(question, never, one, catalog)), never
+
+
+def test_a_column_the_question_spells_out_is_used(crm):
+    crm_catalog = crm[1]
+    question = (
+        "Which sales reps met their annual quota in 2023 (won deal value at least the quota)? "
+        "List them with their won value."
+    )
+    won = (
+        "SELECT s.name AS sales_rep, sum(o.amount) AS won_value FROM sales_reps s JOIN opportunities o "
+        "ON s.rep_id = o.rep_id WHERE o.stage = 'Closed Won' AND o.close_date >= DATE '2023-01-01' "
+        "AND o.close_date < DATE '2024-01-01' GROUP BY s.name"
+    )
+    rows = Table(
+        columns=["sales_rep", "won_value"], rows=[["Kira Fournier", 1249422.56], ["Chloe Chen", 1022807.99]]
+    )
+    problem = "the question names annual_quota, but the query does not use it"
+    assert problem in check_sql_answer(question, won, rows, crm_catalog)
+    met = won + " HAVING sum(o.amount) >= max(s.annual_quota)"
+    assert problem not in check_sql_answer(question, met, rows, crm_catalog)
