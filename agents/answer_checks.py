@@ -402,14 +402,18 @@ def check_sql_answer(
 
     # "Never placed an order": what did not happen is not counted from what did.
     problems.extend(_negation_problems(question, lowered_sql))
-    # "Met their annual quota": a column the question spells out, of a table the query reads, is used.
-    problems.extend(_named_column_problems(question, idents, used, catalog))
+    defined = _OWN_DEFINITION.search(question)
+    # "Met their annual quota": a column the question spells out, of a table the query reads, is used
+    # (past an own definition, the stricter check below has every column it names).
+    problems.extend(
+        _named_column_problems(question[: defined.start()] if defined else question, idents, used, catalog)
+    )
 
     # A measure the business has defined must be computed its way ("revenue" is not a budget).
-    own_definition = _OWN_DEFINITION.search(question) is not None
+    own_definition = defined is not None
     # A measure the question defines itself ("i.e. available quantity times supply cost") is
     # computed from the columns it names.
-    if (defined := _OWN_DEFINITION.search(question)) is not None:
+    if defined is not None:
         for columns in _named_columns(question[defined.end() :], catalog):
             if not columns & idents:
                 named = " or ".join(sorted(columns))

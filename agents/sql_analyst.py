@@ -376,10 +376,10 @@ class SqlAnalyst:
         notes = question_notes(question, self.catalog, self.glossary)
         if notes:
             asked += "\nNotes for this question:\n" + "\n".join(f"- {n}" for n in notes)
-        opening: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(f"Question: {asked}")]
         # The query mostly quotes its notes (a year's bounds, a join, a measure's formula): drafted
         # from them, those stretches decode in batches.
-        quotable = str(opening[-1].content)
+        quotable = f"Question: {asked}"
+        opening: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(quotable)]
         candidates: list[SqlCandidate] = []
         settled: list[BaseMessage] | None = None  # the conversation that led to the first usable query
         wanted = len(TEMPERATURES) if self.verify else 1
@@ -409,14 +409,13 @@ class SqlAnalyst:
         variant: int,
         years: list[str],
         prediction: str | None,
-        quotable: str | None = None,
-        failed: set[str] | None = None,
+        quotable: str,
+        failed: set[str],
     ) -> tuple[SqlCandidate, list[BaseMessage]]:
         """One query, corrected at most ``max_retries`` times, and the conversation its last reply
         answered. A query already in ``failed`` is not corrected again: its correction went nowhere
         before. The model's queries that fail are added to ``failed``."""
         candidate = SqlCandidate(variant=variant)
-        failed = set() if failed is None else failed
         for attempt in range(self.max_retries + 1):
             temperature = (
                 TEMPERATURES[variant] if attempt == 0 else max(TEMPERATURES[variant], RETRY_TEMPERATURE)

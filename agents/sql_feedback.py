@@ -47,7 +47,7 @@ def error_hints(error: str, catalog: SchemaCatalog) -> list[str]:
 def similar_columns(name: str, catalog: SchemaCatalog) -> list[str]:
     """``table.column`` for each column called ``name`` or ending like it: ``l_size`` and ``size``
     both find ``part.p_size`` (a prefix names the table a column belongs to, and is often wrong)."""
-    stem = name.split("_", 1)[1] if "_" in name else name
+    stem = _stem(name)
     found = [
         f"{table.name}.{column.name}"
         for table in catalog.tables
@@ -59,9 +59,14 @@ def similar_columns(name: str, catalog: SchemaCatalog) -> list[str]:
 
 def _table_named(name: str, catalog: SchemaCatalog) -> str | None:
     """The table an unknown column names (``c_nation``, ``region``, ``customers``), if any."""
-    stem = name.split("_", 1)[1] if "_" in name else name
+    stem = _stem(name)
     names = {t.name.lower(): t.name for t in catalog.tables}
     for word in (stem, stem.removesuffix("s"), stem + "s"):
         if word in names:
             return names[word]
     return None
+
+
+def _stem(name: str) -> str:
+    """A column name without its table prefix (``l_size`` -> ``size``); a bare name as it is."""
+    return name.split("_", 1)[1] if "_" in name else name
