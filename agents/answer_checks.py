@@ -21,18 +21,20 @@ from atomwork.agents.sql_structure import (
     filtered_values,
     from_clause,
     grouped_window_problems,
+    inner_null_problems,
     key_mismatch_problems,
     parse,
     stray_distinct_count_problems,
     summed_share_problems,
     text_date_problems,
+    ungrouped_having_problems,
     unknown_value_problems,
     window_repeat_problems,
 )
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import Glossary
-from atomwork.tools.schema import SchemaCatalog
+from atomwork.tools.schema import SchemaCatalog, TableInfo
 
 # A year, not part of a larger number ("1,995.00", "1995.5"): "in 1994, what" still counts.
 _YEAR = re.compile(r"(?<![\d.,$])(19\d\d|20\d\d)(?![\d%]|[.,]\d)")
@@ -46,11 +48,9 @@ _STOP = {
     "about", "after", "before", "since", "until", "also", "only", "some", "data", "table",
 }  # fmt: skip
 # "How many hours did it take" asks for a duration, not a count.
-_COUNT = re.compile(
-    r"\bhow many\b(?!\s+(?:hours|days|minutes|seconds|weeks|months|years|dollars|euros|percent))|"
-    r"\bnumber of\b|\bcount\b",
-    re.I,
-)
+# "How many days" and "the number of days between" measure a time, not a count of rows.
+_UNITS = r"(?!\s+(?:hours|days|minutes|seconds|weeks|months|years|dollars|euros|percent)\b)"
+_COUNT = re.compile(rf"\bhow many\b{_UNITS}|\bnumber of\b{_UNITS}|\bcount\b", re.I)
 # The question defines its own measure ("i.e. revenue divided by orders"): that wins over the glossary.
 _OWN_DEFINITION = re.compile(
     r"\bi\.e\.|\bdefined as\b|\bdivided by\b|\bcomputed as\b|\bcalculated as\b", re.I
@@ -398,7 +398,10 @@ def check_sql_answer(
             for col in t.columns
         )
         if singular in words and not covered:
-            problems.append(f"the question is about {info.name} but the query does not use it")
+            problems.append(
+                f"the question is about {info.name} but the query does not use it"
+                + _counterparts(info, sql, used, catalog)
+            )
 
     # "Never placed an order": what did not happen is not counted from what did.
     problems.extend(_negation_problems(question, lowered_sql))
@@ -434,6 +437,8 @@ def check_sql_answer(
     problems.extend(counted_table_problems(question, sql, catalog))
     problems.extend(stray_distinct_count_problems(question, sql, catalog))
     problems.extend(grouped_window_problems(sql))
+    problems.extend(ungrouped_having_problems(sql))
+    problems.extend(inner_null_problems(sql, catalog))
     problems.extend(summed_share_problems(sql, catalog))
     problems.extend(key_mismatch_problems(sql, catalog))
     problems.extend(window_repeat_problems(sql, table))
@@ -458,6 +463,7 @@ def check_sql_answer(
     problems.extend(_unused_number_problems(question, sql))
     problems.extend(_constant_figure_problems(table))
     problems.extend(_shape_problems(question, table))
+    problems.extend(_column_breakdown_problems(question, table, catalog))
     problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table, catalog))
     problems.extend(_one_row_average_problems(sql))
@@ -712,6 +718,35 @@ def _named_column_problems(
             named = " or ".join(sorted(columns))
             problems.append(f"the question names {named}, but the query does not use it")
     return problems
+
+
+def _counterparts(info: TableInfo, sql: str, used: set[str], catalog: SchemaCatalog) -> str:
+    """ "; it has s_acctbal where the query reads c_acctbal": the asked table's own column for a
+    column the query's results come from, taken from another table (a small model told only "use
+    supplier" keeps its customer query)."""
+    tree = parse(sql)
+    shown = {
+        c.name.lower()
+        for select in (tree.find_all(exp.Select) if tree is not None else [])
+        for e in select.expressions
+        for c in e.find_all(exp.Column)
+    }
+    pairs = {
+        mine.name: f"{info.name}.{mine.name} where the query reads {table.name}.{col.name}"
+        for table in catalog.tables
+        if table.name.lower() in used and table.name != info.name
+        for col in table.columns
+        if col.name.lower() in shown and (bare := _unprefixed(col.name))
+        for mine in info.columns
+        if _unprefixed(mine.name) == bare
+    }
+    return f"; it has {', '.join(list(pairs.values())[:3])}" if pairs else ""
+
+
+def _unprefixed(column: str) -> str | None:
+    """``c_acctbal`` -> ``acctbal``: the name without its table's short prefix, if it has one."""
+    match = re.fullmatch(r"[a-z]{1,2}_(\w+)", column.lower())
+    return match.group(1) if match else None
 
 
 def _named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:
@@ -1261,6 +1296,42 @@ def _count_problems(question: str, sql: str, table: Table) -> list[str]:
 
 
 _EXTREME_ONLY = re.compile(r"(?:=|\bin)\s*\(\s*select\s+(?:max|min)\s*\(", re.I)
+
+
+_BY_PHRASE = re.compile(
+    r"\b(?:by|per|for each|for every)\s+(?:the\s+|each\s+)?([a-z]+)(?:\s+([a-z]+))?", re.I
+)
+
+
+def breakdown_columns(question: str, catalog: SchemaCatalog) -> list[str]:
+    """The categorical columns a "per/by ..." phrase names in this schema, beyond the usual
+    dimension words: "per return flag" -> l_returnflag, "by clerk" -> o_clerk."""
+    found = []
+    for match in _BY_PHRASE.finditer(question):
+        first, second = (w.lower() for w in match.groups(default=""))
+        named = set().union(*_named_columns(f"{first} {second}", catalog)) if second else set()
+        for table in catalog.tables:
+            for col in table.columns:
+                if not (col.values or col.known_values):
+                    continue
+                bare = "".join(_name_parts(col.name))
+                if col.name.lower() in named or bare in (first, _stem(first)):
+                    found.append(col.name)
+    return list(dict.fromkeys(found))
+
+
+def _column_breakdown_problems(question: str, table: Table, catalog: SchemaCatalog) -> list[str]:
+    """ "Number of line items per return flag" answered with one row (one flag's count): the
+    breakdown the schema's own column names was not made."""
+    if len(table.rows) != 1 or _GROUPED.search(question) or _TOP.search(question) or _BOTTOM.search(question):
+        return []  # several rows, or the usual dimension words, which _shape_problems covers
+    columns = breakdown_columns(question, catalog)
+    if not columns:
+        return []
+    return [
+        f"the question asks for a breakdown per {' or '.join(columns)}, but the query returned a single "
+        "row; GROUP BY it, one row per value"
+    ]
 
 
 def _shape_problems(question: str, table: Table) -> list[str]:

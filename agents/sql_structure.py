@@ -41,6 +41,7 @@ __all__ = [
     "fan_out_problems",
     "filtered_values",
     "from_clause",
+    "inner_null_problems",
     "key_mismatch_problems",
     "own",
     "parse",
@@ -50,6 +51,7 @@ __all__ = [
     "text_date_problems",
     "text_date_repair",
     "unfiltered_overall_repair",
+    "ungrouped_having_problems",
     "unknown_value_problems",
     "value_case_repair",
     "window_repeat_problems",
@@ -276,22 +278,49 @@ def _repeating(table: str, joined: set[str], referrers: dict[str, set[str]]) -> 
     return repeating
 
 
+def _shared_key_joins(select: exp.Select, catalog: SchemaCatalog) -> dict[tuple[str, str], str]:
+    """(table, other table) -> the key both point at, for each equality in ``select`` of two tables'
+    foreign keys to the same key ("orders JOIN support_tickets ON o_custkey = customer_key"): each
+    row of one side meets every row of the other that has the same key, so both repeat."""
+    points_at = {j.left.lower(): j.right.lower() for j in catalog.joins}
+    pairs: dict[tuple[str, str], str] = {}
+    conditions = [j.args.get("on") for j in select.args.get("joins") or []]
+    conditions.append(select.args.get("where"))
+    for condition in conditions:
+        for eq in condition.find_all(exp.EQ) if condition is not None else ():
+            if not (isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)):
+                continue
+            left, right = (_column_table(select, c, catalog) for c in (eq.this, eq.expression))
+            if left is None or right is None or left.lower() == right.lower():
+                continue
+            target = points_at.get(f"{left}.{eq.this.name}".lower())
+            if target is not None and target == points_at.get(f"{right}.{eq.expression.name}".lower()):
+                pairs[(left.lower(), right.lower())] = pairs[(right.lower(), left.lower())] = target
+    return pairs
+
+
 def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> list[str]:
     """Sums, averages and counts of one table's rows over a join that repeats them."""
     tree = parse(sql)
     if tree is None:
         return []
-    referrers = _referrers(catalog)
     counted = counted_table(question, catalog)
     problems = []
     for select in tree.find_all(exp.Select):
         joined = set(table_aliases(select).values())
+        shared = _shared_key_joins(select, catalog)
+        referrers = _referrers(catalog)
+        for one, many in shared:
+            referrers.setdefault(one, set()).add(many)
         for agg, table in _summed_tables(select, catalog, counted[1] if counted else None):
             repeating = _repeating(table, joined, referrers)
             if not repeating:
                 continue
             other = sorted(repeating)[0]
-            if isinstance(agg, exp.Count) and not agg.find(exp.Column):
+            if (table.lower(), other) in shared:
+                target = shared[(table.lower(), other)].split(".", 1)[0]
+                fix = f"both point at {target}: join {table} to {target} directly, without {other}"
+            elif isinstance(agg, exp.Count) and not agg.find(exp.Column):
                 fix = f"count(DISTINCT the {table} key)"
             else:
                 fix = f"aggregate {table} alone (filter with IN or EXISTS) or use DISTINCT"
@@ -299,7 +328,22 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
                 f"{agg.sql(dialect='duckdb')} adds up {table} rows, but the join with {other} repeats "
                 f"each {table} row once per {other} row; {fix}"
             )
+        if shared and not problems:
+            problems.extend(_paired_count_problems(select, shared))
     return list(dict.fromkeys(problems))
+
+
+def _paired_count_problems(select: exp.Select, shared: dict[tuple[str, str], str]) -> list[str]:
+    """``count(*)`` over two tables joined by the key they both point at counts pairs of rows,
+    whichever table the question meant."""
+    (one, other), target = next(iter(shared.items()))
+    table = target.split(".", 1)[0]
+    return [
+        f"{count.sql(dialect='duckdb')} counts every pair of {one} and {other} rows with the same {table} "
+        f"key (both point at {table}); count one table's rows, joined to {table} directly"
+        for count in select.find_all(exp.Count)
+        if own(select, count) and not count.find(exp.Column) and not count.find_ancestor(exp.Window)
+    ]
 
 
 def _key_equality(on: exp.Expr | None) -> bool:
@@ -584,6 +628,49 @@ def grouped_window_problems(sql: str) -> list[str]:
                     f"{window.sql(dialect='duckdb')} runs over the grouped rows, one per group: "
                     f"use {window.this.sql(dialect='duckdb')} without OVER"
                 )
+    return problems
+
+
+def ungrouped_having_problems(sql: str) -> list[str]:
+    """``HAVING count(*) > 5`` without GROUP BY tests the whole table as one group, so it keeps
+    all rows or none: a per-entity condition needs the entity's GROUP BY, in a subquery."""
+    tree = parse(sql)
+    return [
+        f"HAVING {having.this.sql(dialect='duckdb')} without GROUP BY tests the whole table as one "
+        "group; to count the entities that meet it, group by the entity's key in a subquery with that "
+        "HAVING, then count its rows"
+        for select in (tree.find_all(exp.Select) if tree is not None else [])
+        if (having := select.args.get("having")) is not None and select.args.get("group") is None
+    ]
+
+
+def inner_null_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
+    """``o_orderkey IS NULL`` after an inner JOIN of orders never holds (a key is never empty and
+    the join keeps only matches): "customers who never ordered" need LEFT JOIN or NOT EXISTS."""
+    tree = parse(sql)
+    keys = {side.lower() for j in catalog.joins for side in (j.left, j.right)}
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        outer = {
+            j.this.alias_or_name.lower()
+            for j in select.args.get("joins") or []
+            if isinstance(j.this, exp.Table) and j.side
+        }
+        where = select.args.get("where")
+        for null in where.find_all(exp.Is) if where is not None else []:
+            column = null.this
+            if not isinstance(column, exp.Column) or not isinstance(null.expression, exp.Null):
+                continue
+            if isinstance(null.parent, exp.Not):
+                continue  # IS NOT NULL
+            table = _column_table(select, column, catalog)
+            written = column.table.lower() if column.table else (table or "").lower()
+            if table is None or written in outer or f"{table}.{column.name}".lower() not in keys:
+                continue
+            problems.append(
+                f"{null.sql(dialect='duckdb')} never holds: {table} is inner-joined, so its key is never "
+                f"empty; use LEFT JOIN {table} (or NOT EXISTS) to find rows without a match"
+            )
     return problems
 
 

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from atomwork.agents.answer_checks import asks_one_figure, check_sql_answer, named_value_words
+from atomwork.agents.answer_checks import (
+    asks_one_figure,
+    breakdown_columns,
+    check_sql_answer,
+    named_value_words,
+)
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_analyst import SqlAnalyst
 from atomwork.agents.sql_hints import answer_shape
@@ -16,11 +21,13 @@ from atomwork.agents.sql_structure import (
     counted_table_problems,
     dangling_join_repair,
     fan_out_problems,
+    inner_null_problems,
     key_mismatch_problems,
     ranking,
     text_date_problems,
     text_date_repair,
     unfiltered_overall_repair,
+    ungrouped_having_problems,
     unknown_value_problems,
     value_case_repair,
     window_repeat_problems,
@@ -759,3 +766,118 @@ def test_a_column_the_question_spells_out_is_used(crm):
     assert problem in check_sql_answer(question, won, rows, crm_catalog)
     met = won + " HAVING sum(o.amount) >= max(s.annual_quota)"
     assert problem not in check_sql_answer(question, met, rows, crm_catalog)
+
+
+def test_keys_of_another_naming_style_are_joined(catalog, crm):
+    # "customer_key" is customer's own key, "owner_rep_id" a role in front of the key rep_id.
+    assert ("support_tickets.customer_key", "customer.c_custkey") in {
+        (j.left, j.right) for j in catalog.joins
+    }
+    assert ("accounts.owner_rep_id", "sales_reps.rep_id") in {(j.left, j.right) for j in crm[1].joins}
+
+
+TICKETS_THROUGH_ORDERS = (
+    "SELECT r_name, count(*) AS tickets FROM orders JOIN customer ON o_custkey = c_custkey "
+    "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+    "JOIN support_tickets AS t ON o_custkey = t.customer_key GROUP BY r_name"
+)
+
+
+def test_two_tables_joined_by_the_key_they_both_point_at_repeat_each_other(catalog, rows):
+    question = "How many support tickets were opened in each region?"
+    assert fan_out_problems(TICKETS_THROUGH_ORDERS, catalog, question) == [
+        "COUNT(*) adds up support_tickets rows, but the join with orders repeats each support_tickets "
+        "row once per orders row; both point at customer: join support_tickets to customer directly, "
+        "without orders"
+    ]
+    # Whichever table the question counts, count(*) over such a join counts pairs.
+    assert fan_out_problems(TICKETS_THROUGH_ORDERS, catalog, "Monthly ticket volumes by region") == [
+        "COUNT(*) counts every pair of orders and support_tickets rows with the same customer key (both "
+        "point at customer); count one table's rows, joined to customer directly"
+    ]
+    direct = TICKETS_THROUGH_ORDERS.replace(
+        "orders JOIN customer ON o_custkey = c_custkey",
+        "support_tickets AS t JOIN customer ON t.customer_key = c_custkey",
+    ).replace(" JOIN support_tickets AS t ON o_custkey = t.customer_key", "")
+    assert fan_out_problems(direct, catalog, question) == []
+    assert sum(r[1] for r in rows(direct)) < sum(r[1] for r in rows(TICKETS_THROUGH_ORDERS))
+
+
+def test_having_without_group_by_is_a_problem(catalog):
+    sql = "SELECT count(DISTINCT l_orderkey) AS orders FROM lineitem HAVING count(l_partkey) > 5"
+    assert ungrouped_having_problems(sql) == [
+        "HAVING COUNT(l_partkey) > 5 without GROUP BY tests the whole table as one group; to count the "
+        "entities that meet it, group by the entity's key in a subquery with that HAVING, then count its rows"
+    ]
+    grouped = "SELECT count(*) FROM (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING count(*) > 5)"
+    assert ungrouped_having_problems(grouped) == []
+
+
+def test_a_threshold_on_a_count_per_entity_gets_its_shape():
+    assert answer_shape("How many orders contain more than 5 line items?") == (
+        "one row: in a subquery, group the line items by the key of their order with HAVING count(*) > 5; "
+        "then count the subquery's rows"
+    )
+    assert "HAVING count(*) >= 20" in (
+        answer_shape("How many customers placed at least 20 orders in 1996?") or ""
+    )
+    assert answer_shape("How many orders have a total price over 300,000?") == "one row with the count"
+
+
+def test_a_breakdown_by_a_column_of_the_schema_needs_its_rows(catalog, crm):
+    one = Table(columns=["line_items"], rows=[[14902]])
+    sql = "SELECT count(*) AS line_items FROM lineitem WHERE l_returnflag = 'R'"
+    assert (
+        "the question asks for a breakdown per l_returnflag, but the query returned a single row; GROUP BY "
+        "it, one row per value"
+    ) in check_sql_answer("Number of line items per return flag", sql, one, catalog)
+    assert breakdown_columns("Deals by lead source", crm[1]) == ["lead_source"]
+    assert breakdown_columns("Orders placed by customers in FRANCE", catalog) == []
+    assert breakdown_columns("Line items shipped by AIR", catalog) == []
+
+
+def test_the_number_of_days_is_a_time_not_a_count(catalog):
+    question = "What was the average number of days between the commit date and the receipt date in 1995?"
+    sql = (
+        "SELECT avg(l_receiptdate - l_commitdate) AS days FROM lineitem "
+        "WHERE l_receiptdate >= DATE '1995-01-01' AND l_receiptdate < DATE '1996-01-01'"
+    )
+    problems = check_sql_answer(question, sql, Table(columns=["days"], rows=[[30.1]]), catalog)
+    assert not any("counts nothing" in p for p in problems)
+    counted = check_sql_answer(
+        "What is the number of orders in 1995?",
+        "SELECT avg(o_totalprice) FROM orders WHERE year(o_orderdate) = 1995",
+        Table(columns=["n"], rows=[[1.5]]),
+        catalog,
+    )
+    assert "the question asks how many, but the query counts nothing" in counted
+
+
+def test_is_null_on_an_inner_joined_key_never_holds(catalog):
+    inner = (
+        "SELECT count(DISTINCT c_custkey) FROM customer JOIN orders ON c_custkey = o_custkey "
+        "WHERE o_orderkey IS NULL"
+    )
+    assert inner_null_problems(inner, catalog) == [
+        "o_orderkey IS NULL never holds: orders is inner-joined, so its key is never empty; use LEFT JOIN "
+        "orders (or NOT EXISTS) to find rows without a match"
+    ]
+    outer = inner.replace("FROM customer JOIN", "FROM customer LEFT JOIN")
+    assert inner_null_problems(outer, catalog) == []
+
+
+def test_a_table_the_query_misses_names_its_own_column_for_the_one_used(catalog):
+    sql = (
+        "SELECT avg(c_acctbal) AS balance FROM customer JOIN nation ON c_nationkey = n_nationkey "
+        "WHERE n_name = 'GERMANY'"
+    )
+    problems = check_sql_answer(
+        "What is the average account balance of suppliers in GERMANY?",
+        sql,
+        Table(columns=["balance"], rows=[[4280.1]]),
+        catalog,
+    )
+    assert (
+        "the question is about supplier but the query does not use it; it has supplier.s_acctbal where the "
+        "query reads customer.c_acctbal"
+    ) in problems

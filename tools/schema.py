@@ -187,9 +187,26 @@ def _infer_joins(tables: list[TableInfo]) -> list[JoinKey]:
                 continue
             here = f"{table.name}.{col.name}"
             target = _owner(stem, owners[stem], tables)
+            if target is None or target == here:
+                target = _named_owner(stem, owners, tables)
             if target is not None and target != here:
                 joins.append(JoinKey(left=here, right=target))
     return joins
+
+
+def _named_owner(stem: str, owners: dict[str, list[str]], tables: list[TableInfo]) -> str | None:
+    """The key a column of another naming style points at: ``customer_key`` -> customer's own key
+    (``c_custkey``), ``owner_rep_id`` -> the key ``rep_id`` of the table that owns it."""
+    base = stem.removesuffix("key").removesuffix("_id").rstrip("_")
+    for info in tables:
+        name = info.name.lower()
+        if base in (name, name.rstrip("s")) and info.columns and _key_stem(info.columns[0].name):
+            return f"{info.name}.{info.columns[0].name}"
+    # A role in front of a known key ("owner_" + "rep_id"): the longest such key wins.
+    for key in sorted(owners, key=len, reverse=True):
+        if key != stem and stem.endswith("_" + key):
+            return _owner(key, owners[key], tables)
+    return None
 
 
 def _owner(stem: str, candidates: list[str], tables: list[TableInfo]) -> str | None:
