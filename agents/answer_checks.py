@@ -461,6 +461,7 @@ def check_sql_answer(
     problems.extend(_excluded_measure_problems(question, sql, catalog))
     problems.extend(_rate_amount_problems(question, sql, catalog))
     problems.extend(_unused_number_problems(question, sql))
+    problems.extend(_unused_name_problems(question, sql))
     problems.extend(_constant_figure_problems(table))
     problems.extend(_shape_problems(question, table))
     problems.extend(_column_breakdown_problems(question, table, catalog))
@@ -524,6 +525,20 @@ def _unused_number_problems(question: str, sql: str) -> list[str]:
         if not any(abs(u - f) <= 1e-9 * max(1.0, abs(f)) for u in used for f in forms):
             problems.append(f"the question states {match.group(0).strip()}, but the query never uses it")
     return problems
+
+
+_NUMBERED_NAME = re.compile(r"\b[A-Za-z]+#0*(\d+)\b")
+
+
+def _unused_name_problems(question: str, sql: str) -> list[str]:
+    """ "Orders of Customer#000000010" answered over all customers: a numbered name the question
+    writes is in the query, as itself or as its number (the key it is named after)."""
+    used = {float(n) for n in _SQL_NUMBER.findall(sql)}
+    return [
+        f"the question names {match.group(0)}, but the query never uses it"
+        for match in _NUMBERED_NAME.finditer(question)
+        if match.group(0).lower() not in sql.lower() and float(match.group(1)) not in used
+    ]
 
 
 _EXCLUDED = re.compile(
@@ -1557,6 +1572,21 @@ def _sums_a_column(node: exp.Expression) -> bool:
     return False
 
 
+def _partitioned_problems(select: exp.Select) -> list[str]:
+    """``sum(x) OVER (PARTITION BY c_name)`` in an ungrouped query is a figure per customer on each
+    row, not the overall one."""
+    for projection in select.expressions:
+        for window in projection.find_all(exp.Window):
+            parts = window.args.get("partition_by") or []
+            if parts and isinstance(window.this, exp.Sum | exp.Avg | exp.Count | exp.Min | exp.Max):
+                written = ", ".join(p.sql(dialect="duckdb") for p in parts)
+                return [
+                    f"the question asks for one overall figure, but the query computes it per {written} "
+                    "(OVER PARTITION BY); aggregate all rows into one"
+                ]
+    return []
+
+
 def _overall_problems(question: str, sql: str) -> list[str]:
     """ "Total revenue of 1995" grouped by order (and cut to the largest group) is not the total:
     a question with no breakdown, ranking or list wants its outer query ungrouped."""
@@ -1570,7 +1600,7 @@ def _overall_problems(question: str, sql: str) -> list[str]:
     tree = parse(sql)
     group = tree.args.get("group") if isinstance(tree, exp.Select) else None
     if group is None:
-        return []
+        return _partitioned_problems(tree) if isinstance(tree, exp.Select) else []
     # A key the WHERE fixes to one value ("GROUP BY r_name" with r_name = 'ASIA') makes one group.
     where = tree.args.get("where")
     fixed = {

@@ -30,6 +30,7 @@ from atomwork.agents.answer_checks import (
     question_events,
     question_years,
 )
+from atomwork.agents.sql_structure import count_threshold
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary
 from atomwork.tools.schema import Column, SchemaCatalog
@@ -44,27 +45,6 @@ _HOW_MANY_EACH = re.compile(
     r"(?:have|has|contain|include|place|get|receive)",
     re.I,
 )
-# "How many orders contain more than 5 line items", "customers with at least 20 orders": entities
-# picked by a count of their own rows, then counted.
-_COUNT_THRESHOLD = re.compile(
-    r"\bhow many ([a-z]+(?: [a-z]+)?)\b.*?\b(?:have|has|had|contain|contains|contained|include|"
-    r"includes|placed|with|made|got|received) "
-    r"(more than|over|fewer than|less than|under|at least|at most|exactly) "
-    r"(\d+) ([a-z]+(?: (?!(?:in|on|at|by|of|for|from|during|since|per|each|and|are|is|was|were|"
-    r"this|last|to)\b)[a-z]+)?)",
-    re.I,
-)
-
-_BOUNDS = {
-    "more than": ">",
-    "over": ">",
-    "fewer than": "<",
-    "less than": "<",
-    "under": "<",
-    "at least": ">=",
-    "at most": "<=",
-    "exactly": "=",
-}
 _STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
 _PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
 
@@ -141,12 +121,12 @@ def answer_shape(question: str) -> str | None:
             f"one row: count the {counted} of each {entity} in a subquery grouped by the {entity}'s key, "
             "then avg() of those counts"
         )
-    threshold = _COUNT_THRESHOLD.search(question)
+    threshold = count_threshold(question)
     if threshold:
-        entity, bound, number, counted = threshold.groups()
         return (
-            f"one row: in a subquery, group the {counted} by the key of their {entity.rstrip('s')} with "
-            f"HAVING count(*) {_BOUNDS[bound.lower()]} {number}; then count the subquery's rows"
+            f"one row: in a subquery, group the {threshold.counted} by the key of their "
+            f"{threshold.entity.rstrip('s')} with HAVING count(*) {threshold.operator} {threshold.number}; "
+            "then count the subquery's rows"
         )
     if _AVG.search(question):
         return "one row with the average"

@@ -33,7 +33,9 @@ from atomwork.table import Table
 from atomwork.tools.schema import Column, SchemaCatalog
 
 __all__ = [
+    "CountThreshold",
     "Ranking",
+    "count_threshold",
     "count_to_sum_repair",
     "counted_table",
     "counted_table_problems",
@@ -305,6 +307,9 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
     if tree is None:
         return []
     counted = counted_table(question, catalog)
+    # "Customers with more than 20 orders": the HAVING that picks them counts orders.
+    threshold = count_threshold(question)
+    per_entity = counted_table(f"how many {threshold.counted}", catalog) if threshold else None
     problems = []
     for select in tree.find_all(exp.Select):
         joined = set(table_aliases(select).values())
@@ -312,7 +317,8 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
         referrers = _referrers(catalog)
         for one, many in shared:
             referrers.setdefault(one, set()).add(many)
-        for agg, table in _summed_tables(select, catalog, counted[1] if counted else None):
+        target = per_entity if per_entity and select.args.get("having") is not None else counted
+        for agg, table in _summed_tables(select, catalog, target[1] if target else None):
             repeating = _repeating(table, joined, referrers)
             if not repeating:
                 continue
@@ -522,6 +528,47 @@ def window_repeat_problems(sql: str, table: Table) -> list[str]:
         "the result repeats identical rows: a window function (OVER) keeps every row it reads; "
         "aggregate with GROUP BY for one row per group"
     ]
+
+
+# "How many orders contain more than 5 line items", "customers with at least 20 orders": entities
+# picked by a count of their own rows, then counted.
+_COUNT_THRESHOLD = re.compile(
+    r"\bhow many ([a-z]+(?: [a-z]+)?)\b.*?\b(?:have|has|had|contain|contains|contained|include|"
+    r"includes|placed|with|made|got|received) "
+    r"(more than|over|fewer than|less than|under|at least|at most|exactly) "
+    r"(\d+) ([a-z]+(?: (?!(?:in|on|at|by|of|for|from|during|since|per|each|and|are|is|was|were|"
+    r"this|last|to)\b)[a-z]+)?)",
+    re.I,
+)
+
+_BOUNDS = {
+    "more than": ">",
+    "over": ">",
+    "fewer than": "<",
+    "less than": "<",
+    "under": "<",
+    "at least": ">=",
+    "at most": "<=",
+    "exactly": "=",
+}
+
+
+class CountThreshold(BaseModel):
+    """ "How many orders contain more than 5 line items": entity "orders", counted "line items"."""
+
+    entity: str
+    operator: str
+    number: int
+    counted: str
+
+
+def count_threshold(question: str) -> CountThreshold | None:
+    """The entities a question picks by a count of their own rows, if it does."""
+    match = _COUNT_THRESHOLD.search(question)
+    if match is None:
+        return None
+    entity, bound, number, counted = match.groups()
+    return CountThreshold(entity=entity, operator=_BOUNDS[bound.lower()], number=int(number), counted=counted)
 
 
 _COUNTED = re.compile(

@@ -881,3 +881,47 @@ def test_a_table_the_query_misses_names_its_own_column_for_the_one_used(catalog)
         "the question is about supplier but the query does not use it; it has supplier.s_acctbal where the "
         "query reads customer.c_acctbal"
     ) in problems
+
+
+def test_a_numbered_name_the_question_writes_is_in_the_query(catalog):
+    question = "How many orders did the customer Customer#000000010 place in 1995?"
+    every = "SELECT count(*) AS orders FROM orders WHERE year(o_orderdate) = 1995"
+    one = Table(columns=["orders"], rows=[[2204]])
+    assert "the question names Customer#000000010, but the query never uses it" in check_sql_answer(
+        question, every, one, catalog
+    )
+    for used in ("o_custkey = 10", "o_custkey = '000000010'"):
+        problems = check_sql_answer(
+            question, f"{every} AND {used}", Table(columns=["orders"], rows=[[4]]), catalog
+        )
+        assert not any("Customer#" in p for p in problems)
+
+
+def test_a_figure_per_partition_is_not_the_overall_figure(catalog):
+    question = "What was the total revenue from customers in CHINA in 1996?"
+    per_customer = (
+        "SELECT c_name, sum(l_extendedprice * (1 - l_discount)) OVER (PARTITION BY c_name) AS revenue "
+        "FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "ORDER BY revenue DESC LIMIT 1"
+    )
+    problems = check_sql_answer(
+        question, per_customer, Table(columns=["c_name", "revenue"], rows=[["C", 1.5]]), catalog
+    )
+    assert (
+        "the question asks for one overall figure, but the query computes it per c_name (OVER PARTITION BY); "
+        "aggregate all rows into one"
+    ) in problems
+
+
+def test_the_having_that_picks_entities_counts_the_rows_the_question_names(catalog):
+    question = "How many customers placed more than 20 orders?"
+    through_lineitem = (
+        "SELECT count(*) FROM (SELECT o_custkey FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "GROUP BY o_custkey HAVING count(*) > 20)"
+    )
+    assert fan_out_problems(through_lineitem, catalog, question) == [
+        "COUNT(*) adds up orders rows, but the join with lineitem repeats each orders row once per lineitem "
+        "row; count(DISTINCT the orders key)"
+    ]
+    alone = "SELECT count(*) FROM (SELECT o_custkey FROM orders GROUP BY o_custkey HAVING count(*) > 20)"
+    assert fan_out_problems(alone, catalog, question) == []
