@@ -703,7 +703,8 @@ _ABBREVIATIONS = {"quantity": "qty", "account": "acct", "balance": "bal", "numbe
 
 
 _NEGATED = re.compile(
-    r"\bnever\b|\b(?:have|has|had|did|do|does)(?:\s+not|n't)\b|\bwithout\s+(?:any|an?)\b|\bwith no\b",
+    r"\bnever\b|\b(?:have|has|had|did|do|does)(?:\s+not|n't)\b|\bwithout\s+(?:any|an?)\b|"
+    r"\b(?:with|have|has|had|having|contain|contains|contained|include|includes)\s+no\b",
     re.I,
 )
 _SQL_NEGATION = re.compile(r"\bnot\b|\bexcept\b|\bis\s+null\b|=\s*0\b|<>|!=|\banti\s+join\b", re.I)

@@ -746,6 +746,17 @@ def test_what_never_happened_is_not_counted_from_what_did(catalog):
         "EXCEPT SELECT o_custkey FROM orders)",
     ):
         assert not any("did not happen" in p for p in check_sql_answer(question, never, one, catalog)), never
+    # "Have no ... that were returned" is the same kind of question.
+    returned = "SELECT count(DISTINCT l_orderkey) AS orders FROM lineitem WHERE l_returnflag = 'R'"
+    assert any(
+        "asks about what did not happen ('have no')" in p
+        for p in check_sql_answer(
+            "How many orders have no line items that were returned?",
+            returned,
+            Table(columns=["orders"], rows=[[6518]]),
+            catalog,
+        )
+    )
 
 
 def test_a_column_the_question_spells_out_is_used(crm):
