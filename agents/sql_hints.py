@@ -45,6 +45,13 @@ _HOW_MANY_EACH = re.compile(
     r"(?:have|has|contain|include|place|get|receive)",
     re.I,
 )
+_TIMED = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|q[1-4]|h[12]|ytd|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|"
+    r"july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b|"
+    r"\b(?:year|quarter|month|week|day|date|dated|daily|annual|since|before|after|between|during|until|"
+    r"recent|last|past|previous|period|today)",
+    re.I,
+)
 _STOP = {"the", "for", "its", "and", "per", "with", "from", "over", "period", "date", "rows", "item"}
 _PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
 
@@ -69,6 +76,10 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
         return any(p and p <= asked for p in phrases)
 
     chosen = [d for d in glossary.definitions if d in measures or named(d)]
+    # Which date dates a period matters only when the question has one; otherwise its join
+    # ("lineitem JOIN orders") only pulls the query toward a table it does not need.
+    if not _TIMED.search(question):
+        chosen = [d for d in chosen if not d.term.startswith("a period")]
     # "Region or nation of a customer" and "... of a supplier": the entity the question names
     # decides which route applies; naming neither keeps both, the customer's first.
     entities = [(d, re.search(r" of an? (\w+)", d.term)) for d in chosen]

@@ -571,6 +571,11 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
         "FILTER (WHERE o_orderdate >= DATE '1997-01-01'" in n and "AS revenue_1997" in n for n in compared
     )
     assert "answer shape: one row per region, with a column for each of 1996, 1997, no LIMIT" in compared
+    # Which date dates a period is said only when the question has a period.
+    dated = question_notes("How many orders did each customer place in 1996?", catalog, STANDARD)
+    assert any(n.startswith("a period for orders") for n in dated)
+    undated = question_notes("How many customers placed more than 20 orders?", catalog, STANDARD)
+    assert not any(n.startswith("a period for orders") for n in undated)
 
 
 def test_an_average_count_per_entity_is_shaped_as_counts_then_their_average():
