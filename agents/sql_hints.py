@@ -143,6 +143,9 @@ def answer_shape(question: str) -> str | None:
         return "one row with the average"
     if _COUNT.search(question):
         return "one row with the count"
+    if asks_one_figure(question):
+        # "Total revenue from customers in CHINA" is one sum over them all, not one per customer.
+        return "one row with the overall figure, no GROUP BY"
     return None
 
 

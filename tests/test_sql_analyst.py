@@ -576,6 +576,9 @@ def test_notes_name_look_alikes_and_the_answer_shape(catalog: SchemaCatalog):
     assert any(n.startswith("a period for orders") for n in dated)
     undated = question_notes("How many customers placed more than 20 orders?", catalog, STANDARD)
     assert not any(n.startswith("a period for orders") for n in undated)
+    # One total over a group of customers is one row, not one per customer.
+    total = question_notes("What was the total revenue from customers in CHINA in 1996?", catalog, STANDARD)
+    assert "answer shape: one row with the overall figure, no GROUP BY" in total
 
 
 def test_an_average_count_per_entity_is_shaped_as_counts_then_their_average():
