@@ -1321,7 +1321,7 @@ _BY_PHRASE = re.compile(
 
 def breakdown_columns(question: str, catalog: SchemaCatalog) -> list[str]:
     """The categorical columns a "per/by ..." phrase names in this schema, beyond the usual
-    dimension words: "per return flag" -> l_returnflag, "by clerk" -> o_clerk."""
+    dimension words: "per return flag" -> l_returnflag, "for each container" -> p_container."""
     found = []
     for match in _BY_PHRASE.finditer(question):
         first, second = (w.lower() for w in match.groups(default=""))

@@ -310,8 +310,9 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
     # "Customers with more than 20 orders": the HAVING that picks them counts orders.
     threshold = count_threshold(question)
     per_entity = counted_table(f"how many {threshold.counted}", catalog) if threshold else None
-    problems = []
+    problems: list[str] = []
     for select in tree.find_all(exp.Select):
+        found: list[str] = []
         joined = set(table_aliases(select).values())
         shared = _shared_key_joins(select, catalog)
         referrers = _referrers(catalog)
@@ -324,18 +325,18 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
                 continue
             other = sorted(repeating)[0]
             if (table.lower(), other) in shared:
-                target = shared[(table.lower(), other)].split(".", 1)[0]
-                fix = f"both point at {target}: join {table} to {target} directly, without {other}"
+                hub = shared[(table.lower(), other)].split(".", 1)[0]
+                fix = f"both point at {hub}: join {table} to {hub} directly, without {other}"
             elif isinstance(agg, exp.Count) and not agg.find(exp.Column):
                 fix = f"count(DISTINCT the {table} key)"
             else:
                 fix = f"aggregate {table} alone (filter with IN or EXISTS) or use DISTINCT"
-            problems.append(
+            found.append(
                 f"{agg.sql(dialect='duckdb')} adds up {table} rows, but the join with {other} repeats "
                 f"each {table} row once per {other} row; {fix}"
             )
-        if shared and not problems:
-            problems.extend(_paired_count_problems(select, shared))
+        # Whichever table the question counts, count(*) over two tables that share a key counts pairs.
+        problems.extend(found or (_paired_count_problems(select, shared) if shared else []))
     return list(dict.fromkeys(problems))
 
 
