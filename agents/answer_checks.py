@@ -449,6 +449,8 @@ def check_sql_answer(
     problems.extend(_most_things_problems(question, lowered_sql, catalog, glossary))
     if _AVG.search(question) and not re.search(r"\bavg\s*\(|\bmean\s*\(|/", lowered_sql):
         problems.append("the question asks for an average, but the query computes none")
+    if _asks_total(question, catalog) and not re.search(r"\bsum\s*\(|\bcount\s*\(", lowered_sql):
+        problems.append("the question asks for a total, but the query adds nothing up (no sum)")
     if _TOP.search(question) and not re.search(r"\bdesc\b|\bmax\s*\(|\barg_max\s*\(", lowered_sql):
         problems.append("the question asks for the highest, but the query does not order descending")
     if (
@@ -757,6 +759,17 @@ def _counterparts(info: TableInfo, sql: str, used: set[str], catalog: SchemaCata
         if _unprefixed(mine.name) == bare
     }
     return f"; it has {', '.join(list(pairs.values())[:3])}" if pairs else ""
+
+
+_TOTAL = re.compile(r"\b(?:total|sum of)\s+([a-z]+)", re.I)
+
+
+def _asks_total(question: str, catalog: SchemaCatalog) -> bool:
+    """ "What was the total extended price ..." asks for a sum, unless "total" is part of a column's
+    name ("the largest order total price" is o_totalprice) or the question ranks or lists."""
+    if not asks_one_figure(question):
+        return False
+    return any(not _named_columns(f"total {m.group(1)}", catalog) for m in _TOTAL.finditer(question))
 
 
 def _unprefixed(column: str) -> str | None:

@@ -936,3 +936,25 @@ def test_the_having_that_picks_entities_counts_the_rows_the_question_names(catal
     ]
     alone = "SELECT count(*) FROM (SELECT o_custkey FROM orders GROUP BY o_custkey HAVING count(*) > 20)"
     assert fan_out_problems(alone, catalog, question) == []
+
+
+def test_a_total_is_added_up(catalog):
+    question = "What was the total extended price of line items returned (return flag R) in 1995?"
+    one_row = (
+        "SELECT l_extendedprice AS total_extended_price FROM lineitem WHERE l_returnflag = 'R' "
+        "AND year(l_shipdate) = 1995 ORDER BY l_shipdate LIMIT 1"
+    )
+    problem = "the question asks for a total, but the query adds nothing up (no sum)"
+    assert problem in check_sql_answer(question, one_row, Table(columns=["t"], rows=[[41845.6]]), catalog)
+    summed = "SELECT sum(l_extendedprice) FROM lineitem WHERE l_returnflag = 'R' AND year(l_shipdate) = 1995"
+    assert problem not in check_sql_answer(
+        question, summed, Table(columns=["t"], rows=[[64014381.24]]), catalog
+    )
+    # "Total price" is a column's name, not a sum.
+    largest = "SELECT max(o_totalprice) FROM orders"
+    assert problem not in check_sql_answer(
+        "What is the largest order total price on record?",
+        largest,
+        Table(columns=["m"], rows=[[5e5]]),
+        catalog,
+    )
