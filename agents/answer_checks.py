@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from atomwork.agents.date_spans import span_problems, year_spans
 from atomwork.agents.sql_structure import (
     counted_table,
     counted_table_problems,
@@ -288,9 +289,16 @@ def check_sql_answer(
     idents = _identifiers(sql) - {a.lower() for a in _ALIAS.findall(sql) if a.lower() not in known}
     literals = _literals(sql)
     asked_years = sorted(set(question_years(question)) | set(period_years or []))
+    # "Before 1993", "between 1993 and 1995": years that bound a span, not whole years asked.
+    spans = year_spans(question)
+    span_years = {y for span in spans for y in span.years}
+    whole_years = [y for y in asked_years if y not in span_years]
     # Filters that select nothing the question asked for, which also explain an empty result:
     # a year the question never mentions (a copied example), a value the column never holds.
     allowed = {int(y) for y in asked_years} | {int(y) + 1 for y in asked_years}
+    allowed |= {y for span in spans if span.start and span.end for y in range(span.start.year, span.end.year)}
+    # ... and the day before a bound ("<= '1992-12-31'" for "before 1993").
+    allowed |= {bound.year - 1 for span in spans for bound in (span.start, span.end) if bound is not None}
     stray = [
         f"the query filters on {extra}, which the question does not mention"
         for extra in sorted({int(y) for y in _YEAR.findall(literals)} - allowed)
@@ -305,14 +313,16 @@ def check_sql_answer(
     problems.extend(stray)
 
     # Every year the question names (or a relative period resolves to) must filter the query...
-    for year in asked_years:
+    for year in whole_years:
         if year not in lowered_sql:
             problems.append(f"the question is about {year} but the query does not filter on it")
     # ...and every figure it shows: an "overall share" computed over all years is not 1996's.
-    problems.extend(_unfiltered_figure_problems(sql, asked_years))
+    problems.extend(_unfiltered_figure_problems(sql, whole_years))
+    # ...and a span is bounded where it is bounded: "before 1993" is not 1993.
+    problems.extend(span_problems(question, sql))
 
     # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
-    problems.extend(_partial_year_problems(question, lowered_sql, period_years))
+    problems.extend(_partial_year_problems(question, lowered_sql, period_years, span_years))
     # ...nor a month or quarter to its first day ("l_shipdate = '1995-09-01'").
     problems.extend(_one_day_problems(question, lowered_sql))
     # A named quarter or month must be covered from its first day to its last.
@@ -320,7 +330,7 @@ def check_sql_answer(
     # ...and a named day must be a bound of the query, not widened to its year.
     problems.extend(_named_day_problems(question, lowered_sql))
     # "<= '1997-01-01'" for 1996 takes in the next year's first day (a monthly table's first month).
-    for year in question_years(question):
+    for year in sorted(set(question_years(question)) - span_years):
         after = f"{int(year) + 1}-01-01"
         if (
             re.search(rf"(?:<=|\band)\s*(?:date\s*)?'{after}'", lowered_sql)
@@ -1263,12 +1273,14 @@ def _named_day_problems(question: str, lowered_sql: str) -> list[str]:
     return problems
 
 
-def _partial_year_problems(question: str, lowered_sql: str, period_years: list[str] | None) -> list[str]:
+def _partial_year_problems(
+    question: str, lowered_sql: str, period_years: list[str] | None, span_years: set[str]
+) -> list[str]:
     """Date literals inside a whole year the question asks about must bound the whole year."""
     if period_years or asks_part_of_year(question):
         return []
     problems = []
-    for year in question_years(question):
+    for year in sorted(set(question_years(question)) - span_years):
         bounds = {f"{year}-01-01", f"{year}-12-31", f"{int(year) + 1}-01-01"}
         inside = set(re.findall(rf"'({year}-\d{{2}}-\d{{2}})", lowered_sql)) - bounds
         # Equality with one date keeps one day (or one month of a monthly table), never a year.

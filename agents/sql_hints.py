@@ -30,6 +30,7 @@ from atomwork.agents.answer_checks import (
     question_events,
     question_years,
 )
+from atomwork.agents.date_spans import year_spans
 from atomwork.agents.sql_structure import count_threshold
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary
@@ -158,8 +159,11 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
         for value, column in named_values(question, catalog).items()
         if _surely_named(question, value, column)
     )
-    years = question_years(question)
+    spans = year_spans(question)
+    years = [y for y in question_years(question) if not any(y in span.years for span in spans)]
     column = date_column(question, catalog, glossary)
+    # "Before 1993", "between 1993 and 1995": the span's bounds, not each year's.
+    notes.extend(f"{span.phrase}: {span.bounds(column or 'the date column')}" for span in spans)
     if years and not asks_part_of_year(question):
         dated = column or "the date column"
         spans = " or ".join(

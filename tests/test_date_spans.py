@@ -1,0 +1,86 @@
+"""Spans named by bare years: "before 1993" is a bound, not the year 1993."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from atomwork.agents.answer_checks import check_sql_answer
+from atomwork.agents.date_spans import span_problems, year_spans
+from atomwork.agents.sql_hints import question_notes
+from atomwork.tools.base import Table
+from atomwork.tools.glossary import STANDARD
+from atomwork.tools.schema import SchemaCatalog
+
+ONE = Table(columns=["n"], rows=[[5]])
+
+
+@pytest.mark.parametrize(
+    ("question", "spans"),
+    [
+        ("How many line items were shipped before 1993?", [(None, date(1993, 1, 1))]),
+        ("How many orders were placed after 1997?", [(date(1998, 1, 1), None)]),
+        ("How many orders were placed since 1997?", [(date(1997, 1, 1), None)]),
+        ("How many orders from 1996 onwards?", [(date(1996, 1, 1), None)]),
+        ("Orders placed in 1995 or earlier", [(None, date(1996, 1, 1))]),
+        ("How many orders were placed between 1993 and 1995?", [(date(1993, 1, 1), date(1996, 1, 1))]),
+        ("Revenue from 1994 through 1996", [(date(1994, 1, 1), date(1997, 1, 1))]),
+        # Whole years, days and comparisons are not spans.
+        ("How many orders were placed in 1995?", []),
+        ("What was the total revenue of orders placed after 1997-06-30?", []),
+        ("How many orders were placed between March 1, 1995 and June 30, 1995?", []),
+        ("Which market segment grew its revenue the most from 1995 to 1996?", []),
+        ("Compare revenue between 1995 and 1996 by region", []),
+    ],
+)
+def test_spans_are_read_from_bare_years(question, spans):
+    assert [(s.start, s.end) for s in year_spans(question)] == spans
+
+
+def test_a_span_is_a_note_in_place_of_a_whole_year(catalog: SchemaCatalog):
+    notes = question_notes("How many line items were shipped before 1993?", catalog, STANDARD)
+    assert "before 1993: l_shipdate < DATE '1993-01-01'" in notes
+    assert not any(n.startswith("the whole year") for n in notes)
+    between = question_notes("How many orders were placed between 1993 and 1995?", catalog, STANDARD)
+    assert (
+        "between 1993 and 1995: o_orderdate >= DATE '1993-01-01' AND o_orderdate < DATE '1996-01-01'"
+        in between
+    )
+
+
+def test_a_span_must_bound_the_query_where_it_is_bounded(catalog: SchemaCatalog):
+    before = "How many line items were shipped before 1993?"
+    in_1993 = (
+        "SELECT count(*) FROM lineitem "
+        "WHERE l_shipdate >= DATE '1993-01-01' AND l_shipdate < DATE '1994-01-01'"
+    )
+    assert (
+        "the question asks for dates 'before 1993', but the query does not bound them that way: the date "
+        "column < DATE '1993-01-01'"
+    ) in check_sql_answer(before, in_1993, ONE, catalog)
+    for right in (
+        "SELECT count(*) FROM lineitem WHERE l_shipdate < DATE '1993-01-01'",
+        "SELECT count(*) FROM lineitem WHERE year(l_shipdate) < 1993",
+        "SELECT count(*) FROM lineitem WHERE l_shipdate <= '1992-12-31'",
+    ):
+        assert check_sql_answer(before, right, ONE, catalog) == [], right
+
+
+def test_a_year_that_bounds_a_span_need_not_be_in_the_query(catalog: SchemaCatalog):
+    # "After 1997" starts on 1998-01-01; 1997 itself is nowhere in the right query.
+    after = "SELECT count(*) FROM orders WHERE o_orderdate >= DATE '1998-01-01'"
+    assert check_sql_answer("How many orders were placed after 1997?", after, ONE, catalog) == []
+    between = "How many orders were placed between 1993 and 1995?"
+    for right in (
+        "SELECT count(*) FROM orders WHERE o_orderdate >= DATE '1993-01-01' "
+        "AND o_orderdate < DATE '1996-01-01'",
+        "SELECT count(*) FROM orders WHERE o_orderdate BETWEEN DATE '1993-01-01' AND DATE '1995-12-31'",
+        "SELECT count(*) FROM orders WHERE year(o_orderdate) IN (1993, 1994, 1995)",
+    ):
+        assert check_sql_answer(between, right, ONE, catalog) == [], right
+    two_years = "SELECT count(*) FROM orders WHERE year(o_orderdate) IN (1993, 1995)"
+    assert span_problems(between, two_years) == [
+        "the question asks for dates 'between 1993 and 1995', but the query does not bound them that way: "
+        "the date column >= DATE '1993-01-01' and < DATE '1996-01-01'"
+    ]
