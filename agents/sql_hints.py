@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 from atomwork.agents.answer_checks import (
     _AVG,
@@ -25,6 +26,7 @@ from atomwork.agents.answer_checks import (
     asks_part_of_year,
     compares_years,
     dated_words,
+    named_days,
     named_periods,
     named_values,
     question_events,
@@ -150,6 +152,46 @@ def answer_shape(question: str) -> str | None:
     return None
 
 
+_DAY_BOUND = re.compile(
+    r"\b(before|prior to|earlier than|after|later than|since|from|starting|as of|on or after|until|till|"
+    r"through|thru|by|up to|on or before)\s+(?:the\s+)?$",
+    re.I,
+)
+_DAY_OPERATOR = {"before": "<", "prior to": "<", "earlier than": "<", "after": ">", "later than": ">"}
+_DAY_OPERATOR |= dict.fromkeys(("since", "from", "starting", "as of", "on or after"), ">=")
+_DAY_OPERATOR |= dict.fromkeys(("until", "till", "through", "thru", "by", "up to", "on or before"), "<=")
+
+
+def day_notes(question: str, dated: str) -> list[str]:
+    """Days the question writes out, as bounds on ``dated``: "between March 1, 1995 and June 30,
+    1995" takes in both days, "after 1997-06-30" starts the day after, "on 1996-01-01" is one day."""
+    days = named_days(question)
+    if not days:
+        return []
+    text = question.lower()
+    if len(days) == 2 and re.search(r"\b(?:between|from)\b", text):
+        first, last = days
+        after = last + timedelta(days=1)
+        return [
+            f"from {first} to {last}, both included: {dated} >= DATE '{first}' AND {dated} < DATE '{after}'"
+        ]
+    notes = []
+    for day in days:
+        # The words just before the day ("placed after 1997-06-30") say which side it bounds.
+        written = [
+            day.isoformat(),
+            f"{day:%B} {day.day}",
+            f"{day.day} {day:%B}",
+            f"{day.day}st",
+            f"{day.day}nd",
+        ]
+        at = min((i for w in written if (i := text.find(w.lower())) >= 0), default=-1)
+        bound = _DAY_BOUND.search(text[:at]) if at >= 0 else None
+        operator = _DAY_OPERATOR[bound.group(1).lower()] if bound else "="
+        notes.append(f"{bound.group(1) if bound else 'on'} {day}: {dated} {operator} DATE '{day}'")
+    return notes
+
+
 def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
     notes = [f"{d.term}: {d.meaning}" for d in relevant_definitions(question, glossary)]
     notes.extend(look_alikes(question, catalog, glossary))
@@ -178,6 +220,7 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     for phrase, start, end in named_periods(question):
         dated = column or "the date column"
         notes.append(f"{phrase}: {dated} >= DATE '{start}' AND {dated} < DATE '{end}'")
+    notes.extend(day_notes(question, column or "the date column"))
     # DuckDB has no quarter format code; a small model reaches for one ("DATE_TRUNC('Q', d)").
     buckets = {
         "month": "strftime({d}, '%Y-%m') AS month",

@@ -8,7 +8,7 @@ import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.date_spans import span_problems, year_spans
-from atomwork.agents.sql_hints import question_notes
+from atomwork.agents.sql_hints import day_notes, question_notes
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
@@ -84,3 +84,28 @@ def test_a_year_that_bounds_a_span_need_not_be_in_the_query(catalog: SchemaCatal
         "the question asks for dates 'between 1993 and 1995', but the query does not bound them that way: "
         "the date column >= DATE '1993-01-01' and < DATE '1996-01-01'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        (
+            "How many orders were placed between March 1, 1995 and June 30, 1995?",
+            "from 1995-03-01 to 1995-06-30, both included: d >= DATE '1995-03-01' AND d < DATE '1995-07-01'",
+        ),
+        (
+            "What was the total revenue of orders placed after 1997-06-30?",
+            "after 1997-06-30: d > DATE '1997-06-30'",
+        ),
+        ("How many orders were placed before March 15, 1995?", "before 1995-03-15: d < DATE '1995-03-15'"),
+        ("How many line items shipped since 1 March 1998?", "since 1998-03-01: d >= DATE '1998-03-01'"),
+        ("How many orders were placed on January 2nd, 1996?", "on 1996-01-02: d = DATE '1996-01-02'"),
+    ],
+)
+def test_days_the_question_writes_are_noted_as_bounds(question, note):
+    assert day_notes(question, "d") == [note]
+
+
+def test_the_analyst_hears_the_day_notes(catalog: SchemaCatalog):
+    notes = question_notes("How many orders were placed on 1996-01-01?", catalog, STANDARD)
+    assert "on 1996-01-01: o_orderdate = DATE '1996-01-01'" in notes
