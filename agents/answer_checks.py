@@ -30,6 +30,7 @@ from atomwork.agents.sql_structure import (
     text_date_problems,
     ungrouped_having_problems,
     unknown_value_problems,
+    unlinked_join_problems,
     window_repeat_problems,
 )
 from atomwork.goal import breakdowns, joint_breakdown
@@ -449,6 +450,7 @@ def check_sql_answer(
     problems.extend(grouped_window_problems(sql))
     problems.extend(ungrouped_having_problems(sql))
     problems.extend(inner_null_problems(sql, catalog))
+    problems.extend(unlinked_join_problems(sql, catalog))
     problems.extend(summed_share_problems(sql, catalog))
     problems.extend(key_mismatch_problems(sql, catalog))
     problems.extend(window_repeat_problems(sql, table))
@@ -477,6 +479,7 @@ def check_sql_answer(
     problems.extend(_constant_figure_problems(table))
     problems.extend(_shape_problems(question, table))
     problems.extend(_column_breakdown_problems(question, table, catalog))
+    problems.extend(_day_label_problems(question, table))
     problems.extend(_count_problems(question, sql, table))
     problems.extend(_part_of_whole_problems(question, sql, table, catalog))
     problems.extend(_one_row_average_problems(sql))
@@ -1656,6 +1659,34 @@ _PERIOD_VALUE = {
     "month": re.compile(r"^\d{4}-\d{2}(?:-01)?(?:[ T].*)?$"),
     "quarter": re.compile(r"^(?:\d{4}-?Q[1-4]|Q[1-4](?: \d{4})?|[1-4])$", re.I),
 }
+
+
+_WHICH_PERIOD = re.compile(r"\b(?:which|what)\s+(year|month|quarter)\b", re.I)
+_DAY_VALUE = re.compile(r"^\d{4}-(\d{2})-(\d{2})")
+
+
+def _day_label_problems(question: str, table: Table) -> list[str]:
+    """ "In which year was the total order value highest?" answered per order date: the labels
+    are single days, not the year (or month, or quarter) asked for."""
+    asked = {m.group(1).lower() for m in _WHICH_PERIOD.finditer(question)}
+    asked |= {"year", "month", "quarter"} & set(breakdowns(question))
+    problems = []
+    for dimension in sorted(asked):
+        firsts = {"year": {(1, 1)}, "month": {(m, 1) for m in range(1, 13)}}.get(
+            dimension, {(m, 1) for m in (1, 4, 7, 10)}
+        )
+        for column in table.columns:
+            days = [_DAY_VALUE.match(str(v)) for v in table.column(column) if v is not None]
+            if not days or not all(days):
+                continue
+            # A period's first day stands for the period (date_trunc); any other day is a day.
+            if any((int(d.group(1)), int(d.group(2))) not in firsts for d in days if d):
+                example = str(table.column(column)[0])[:10]
+                problems.append(
+                    f"the question asks for a {dimension}, but {column} holds single days ({example}); "
+                    f"group by {dimension}(the date column)"
+                )
+    return problems
 
 
 def _has_dimension(table: Table, dimension: str) -> bool:

@@ -55,6 +55,7 @@ __all__ = [
     "unfiltered_overall_repair",
     "ungrouped_having_problems",
     "unknown_value_problems",
+    "unlinked_join_problems",
     "value_case_repair",
     "window_repeat_problems",
 ]
@@ -718,6 +719,39 @@ def inner_null_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
             problems.append(
                 f"{null.sql(dialect='duckdb')} never holds: {table} is inner-joined, so its key is never "
                 f"empty; use LEFT JOIN {table} (or NOT EXISTS) to find rows without a match"
+            )
+    return problems
+
+
+def unlinked_join_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
+    """``JOIN region ON c_nationkey = n_nationkey``: a join whose condition reads none of the joined
+    table's columns pairs every row with every row of that table, so a filter on it
+    (``r_name = 'MIDDLE EAST'``) keeps every row."""
+    tree = parse(sql)
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        tables = set(table_aliases(select).values())
+        for join in select.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None or not isinstance(join.this, exp.Table):
+                continue
+            alias, name = join.this.alias_or_name.lower(), join.this.name.lower()
+            columns = list(on.find_all(exp.Column))
+            if not columns or any(
+                (c.table.lower() == alias) if c.table else _column_table(select, c, catalog) in (name, None)
+                for c in columns
+            ):
+                continue
+            keys = [
+                f"{k.left.split('.')[1]} = {k.right.split('.')[1]}"
+                for k in catalog.joins
+                if name in (k.left.split(".")[0].lower(), k.right.split(".")[0].lower())
+                and {k.left.split(".")[0].lower(), k.right.split(".")[0].lower()} <= tables
+            ]
+            fix = f"; join it ON {keys[0]}" if keys else ""
+            problems.append(
+                f"{join.this.name} is joined ON {on.sql(dialect='duckdb')}, which reads none of its columns: "
+                f"every row is paired with every {join.this.name} row{fix}"
             )
     return problems
 

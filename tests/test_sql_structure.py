@@ -29,6 +29,7 @@ from atomwork.agents.sql_structure import (
     unfiltered_overall_repair,
     ungrouped_having_problems,
     unknown_value_problems,
+    unlinked_join_problems,
     value_case_repair,
     window_repeat_problems,
 )
@@ -957,4 +958,33 @@ def test_a_total_is_added_up(catalog):
         largest,
         Table(columns=["m"], rows=[[5e5]]),
         catalog,
+    )
+
+
+def test_a_join_whose_condition_reads_none_of_its_columns_is_a_problem(catalog):
+    unlinked = (
+        "SELECT avg(l_discount) FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey "
+        "JOIN region ON c_nationkey = n_nationkey WHERE r_name = 'MIDDLE EAST'"
+    )
+    problem = (
+        "region is joined ON c_nationkey = n_nationkey, which reads none of its columns: every row is paired "
+        "with every region row; join it ON n_regionkey = r_regionkey"
+    )
+    assert unlinked_join_problems(unlinked, catalog) == [problem]
+    question = "What was the average discount on orders of customers in the MIDDLE EAST region?"
+    assert problem in check_sql_answer(question, unlinked, Table(columns=["d"], rows=[[0.0499]]), catalog)
+    linked = unlinked.replace("ON c_nationkey = n_nationkey WHERE", "ON n_regionkey = r_regionkey WHERE")
+    assert unlinked_join_problems(linked, catalog) == []
+
+
+def test_a_period_asked_for_is_not_answered_with_single_days(catalog):
+    question = "In which year was the total order value highest?"
+    top = "sum(o_totalprice) AS v FROM orders GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    problem = "the question asks for a year, but year holds single days (1995-09-16); group by year(the date column)"
+    day = Table(columns=["year", "v"], rows=[["1995-09-16", 2302515.01]])
+    assert problem in check_sql_answer(question, f"SELECT o_orderdate AS year, {top}", day, catalog)
+    year = Table(columns=["year", "v"], rows=[[1993, 329267348.3]])
+    assert problem not in check_sql_answer(
+        question, f"SELECT year(o_orderdate) AS year, {top}", year, catalog
     )
