@@ -981,7 +981,10 @@ def test_a_join_whose_condition_reads_none_of_its_columns_is_a_problem(catalog):
 def test_a_period_asked_for_is_not_answered_with_single_days(catalog):
     question = "In which year was the total order value highest?"
     top = "sum(o_totalprice) AS v FROM orders GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
-    problem = "the question asks for a year, but year holds single days (1995-09-16); group by year(the date column)"
+    problem = (
+        "the question asks for a year, but year holds single days (1995-09-16); "
+        "group by year(the date column)"
+    )
     day = Table(columns=["year", "v"], rows=[["1995-09-16", 2302515.01]])
     assert problem in check_sql_answer(question, f"SELECT o_orderdate AS year, {top}", day, catalog)
     year = Table(columns=["year", "v"], rows=[[1993, 329267348.3]])
