@@ -253,6 +253,33 @@ def dated_words(catalog: SchemaCatalog) -> dict[str, set[str]]:
     return out
 
 
+_BOTH_YEARS = re.compile(
+    r"\b(?:both|each of)\s+(?:in\s+)?((?:19|20)\d\d)\s*(?:,|and)\s+(?:in\s+)?((?:19|20)\d\d)\b", re.I
+)
+
+
+def both_years(question: str) -> tuple[str, str] | None:
+    """ "Customers who ordered in both 1995 and 1996": the two years each must have rows in."""
+    match = _BOTH_YEARS.search(question)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _both_years_problems(question: str, lowered_sql: str) -> list[str]:
+    """Rows of either year (an OR, an IN list) do not show who had rows in both."""
+    years = both_years(question)
+    if years is None:
+        return []
+    if re.search(r"\bintersect\b|\bhaving\s+count\s*\(\s*distinct", lowered_sql):
+        return []
+    if len(re.findall(r"\b(?:in|exists)\s*\(\s*select\b", lowered_sql)) >= 2:
+        return []
+    first, second = years
+    return [
+        f"the question asks for those with rows in both {first} and {second}, but the query takes rows of "
+        f"either year; keep the keys of {first} INTERSECT the keys of {second}"
+    ]
+
+
 def _unfiltered_figure_problems(sql: str, years: list[str]) -> list[str]:
     """Output columns computed by an aggregating subquery that filters on none of the question's
     years, while the query does: ``(SELECT ... / count(*) FROM lineitem) AS overall_share``."""
@@ -321,6 +348,8 @@ def check_sql_answer(
     problems.extend(_unfiltered_figure_problems(sql, whole_years))
     # ...and a span is bounded where it is bounded: "before 1993" is not 1993.
     problems.extend(span_problems(question, sql))
+    # ...and "in both 1995 and 1996" is each year, not either.
+    problems.extend(_both_years_problems(question, lowered_sql))
 
     # A whole year asked for must not shrink to one day or month ("month = '1997-01-01'").
     problems.extend(_partial_year_problems(question, lowered_sql, period_years, span_years))

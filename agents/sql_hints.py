@@ -24,6 +24,7 @@ from atomwork.agents.answer_checks import (
     asked_count,
     asks_one_figure,
     asks_part_of_year,
+    both_years,
     compares_years,
     dated_words,
     named_days,
@@ -206,9 +207,16 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     column = date_column(question, catalog, glossary)
     # "Before 1993", "between 1993 and 1995": the span's bounds, not each year's.
     notes.extend(f"{span.phrase}: {span.bounds(column or 'the date column')}" for span in spans)
+    both = both_years(question)
+    if both is not None:
+        notes.append(
+            f"in both {both[0]} and {both[1]}: the keys with rows in {both[0]} INTERSECT the keys with rows "
+            f"in {both[1]}, then count them (not rows of either year)"
+        )
     if years and not asks_part_of_year(question):
         dated = column or "the date column"
-        spans = " or ".join(
+        # Years asked "both" are each kept on its own side of the INTERSECT, not OR-ed together.
+        spans = ("; " if both else " or ").join(
             f"{dated} >= DATE '{y}-01-01' AND {dated} < DATE '{int(y) + 1}-01-01'" for y in years
         )
         notes.append(f"the whole year: {spans}")

@@ -15,7 +15,7 @@ from atomwork.agents.answer_checks import (
 )
 from atomwork.agents.answerer import table_text
 from atomwork.agents.sql_analyst import SqlAnalyst
-from atomwork.agents.sql_hints import answer_shape
+from atomwork.agents.sql_hints import answer_shape, question_notes
 from atomwork.agents.sql_structure import (
     count_to_sum_repair,
     counted_table_problems,
@@ -36,6 +36,7 @@ from atomwork.agents.sql_structure import (
 from atomwork.evals.datasets import build_crm
 from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
+from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
 from atomwork.tools.warehouse import Warehouse
 
@@ -991,3 +992,24 @@ def test_a_period_asked_for_is_not_answered_with_single_days(catalog):
     assert problem not in check_sql_answer(
         question, f"SELECT year(o_orderdate) AS year, {top}", year, catalog
     )
+
+
+def test_rows_in_both_years_are_not_rows_of_either(catalog):
+    question = "How many customers have placed orders in both 1995 and 1996?"
+    either = (
+        "SELECT count(DISTINCT o_custkey) FROM orders "
+        "WHERE year(o_orderdate) = 1995 OR year(o_orderdate) = 1996"
+    )
+    problem = (
+        "the question asks for those with rows in both 1995 and 1996, but the query takes rows of either "
+        "year; keep the keys of 1995 INTERSECT the keys of 1996"
+    )
+    assert problem in check_sql_answer(question, either, Table(columns=["n"], rows=[[975]]), catalog)
+    both = (
+        "SELECT count(*) FROM (SELECT o_custkey FROM orders WHERE year(o_orderdate) = 1995 "
+        "INTERSECT SELECT o_custkey FROM orders WHERE year(o_orderdate) = 1996)"
+    )
+    assert check_sql_answer(question, both, Table(columns=["n"], rows=[[765]]), catalog) == []
+    notes = question_notes(question, catalog, STANDARD)
+    assert any(n.startswith("in both 1995 and 1996: the keys with rows in 1995 INTERSECT") for n in notes)
+    assert not any(" or o_orderdate" in n for n in notes)
