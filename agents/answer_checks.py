@@ -457,7 +457,7 @@ def check_sql_answer(
     # A measure the question defines itself ("i.e. available quantity times supply cost") is
     # computed from the columns it names.
     if defined is not None:
-        for columns in _named_columns(question[defined.end() :], catalog):
+        for columns in named_columns(question[defined.end() :], catalog):
             if not columns & idents:
                 named = " or ".join(sorted(columns))
                 problems.append(f"the question defines its measure with {named}; the query does not use it")
@@ -773,7 +773,7 @@ def _named_column_problems(
     tables the query reads hold must be used: otherwise the query answers without it."""
     read = {col.name.lower() for t in catalog.tables if t.name.lower() in used for col in t.columns}
     problems = []
-    for columns in _named_columns(question, catalog):
+    for columns in named_columns(question, catalog):
         if columns & read and not columns & idents:
             named = " or ".join(sorted(columns))
             problems.append(f"the question names {named}, but the query does not use it")
@@ -811,7 +811,7 @@ def _asks_total(question: str, catalog: SchemaCatalog) -> bool:
     name ("the largest order total price" is o_totalprice) or the question ranks or lists."""
     if not asks_one_figure(question):
         return False
-    return any(not _named_columns(f"total {m.group(1)}", catalog) for m in _TOTAL.finditer(question))
+    return any(not named_columns(f"total {m.group(1)}", catalog) for m in _TOTAL.finditer(question))
 
 
 def _unprefixed(column: str) -> str | None:
@@ -820,7 +820,7 @@ def _unprefixed(column: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:
+def named_columns(text: str, catalog: SchemaCatalog) -> list[set[str]]:
     """The columns each two-word phrase spells out: "available quantity" -> {ps_availqty},
     "account balance" -> {c_acctbal, s_acctbal} (each word by its stem or usual abbreviation)."""
     words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
@@ -1382,7 +1382,7 @@ def breakdown_columns(question: str, catalog: SchemaCatalog) -> list[str]:
     found = []
     for match in _BY_PHRASE.finditer(question):
         first, second = (w.lower() for w in match.groups(default=""))
-        named = set().union(*_named_columns(f"{first} {second}", catalog)) if second else set()
+        named = set().union(*named_columns(f"{first} {second}", catalog)) if second else set()
         for table in catalog.tables:
             for col in table.columns:
                 if not (col.values or col.known_values):

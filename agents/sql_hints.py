@@ -27,6 +27,7 @@ from atomwork.agents.answer_checks import (
     both_years,
     compares_years,
     dated_words,
+    named_columns,
     named_days,
     named_periods,
     named_values,
@@ -293,11 +294,18 @@ def _surely_named(question: str, value: str, column: str) -> bool:
 
 def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:
     """The date column a period in the question filters: the event's own column ("shipped" ->
-    l_shipdate), else the one the glossary dates the measure by ("revenue" -> o_orderdate)."""
+    l_shipdate), else a date column it names ("by ship date"), else the one the glossary dates the
+    measure by ("revenue" -> o_orderdate)."""
     events = question_events(question)
     for table in catalog.tables:
         for col in table.columns:
             if _dates_event(col, events):
+                return col.name
+    # "By ship date", "with a receipt date in 1995": the date column the question names.
+    named = {c for columns in named_columns(question, catalog) for c in columns}
+    for table in catalog.tables:
+        for col in table.columns:
+            if col.is_date and col.name.lower() in named:
                 return col.name
     defined = next(_definition_dates(relevant_definitions(question, glossary), catalog), None)
     if defined is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.date_spans import span_problems, year_spans
-from atomwork.agents.sql_hints import day_notes, question_notes
+from atomwork.agents.sql_hints import date_column, day_notes, question_notes
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
 from atomwork.tools.schema import SchemaCatalog
@@ -109,3 +109,12 @@ def test_days_the_question_writes_are_noted_as_bounds(question, note):
 def test_the_analyst_hears_the_day_notes(catalog: SchemaCatalog):
     notes = question_notes("How many orders were placed on 1996-01-01?", catalog, STANDARD)
     assert "on 1996-01-01: o_orderdate = DATE '1996-01-01'" in notes
+
+
+def test_a_date_column_the_question_names_dates_its_period(catalog: SchemaCatalog):
+    asked = "What was the total revenue lost to returns (return flag R) in 1994, by ship date?"
+    assert date_column(asked, catalog, STANDARD) == "l_shipdate"
+    # An event's own date still wins over a date column named for another purpose.
+    late = "How many line items shipped in 1995 arrived after their commit date?"
+    assert date_column(late, catalog, STANDARD) == "l_shipdate"
+    assert date_column("Revenue in 1995", catalog, STANDARD) == "o_orderdate"
