@@ -24,6 +24,7 @@ from atomwork.agents.sql_structure import (
     grouped_window_problems,
     inner_null_problems,
     key_mismatch_problems,
+    open_year_problems,
     parse,
     stray_distinct_count_problems,
     summed_share_problems,
@@ -348,6 +349,8 @@ def check_sql_answer(
     problems.extend(_unfiltered_figure_problems(sql, whole_years))
     # ...and a span is bounded where it is bounded: "before 1993" is not 1993.
     problems.extend(span_problems(question, sql))
+    # ...on both sides: ">= '1996-01-01'" alone runs on to the data's end.
+    problems.extend(open_year_problems(sql, whole_years))
     # ...and "in both 1995 and 1996" is each year, not either.
     problems.extend(_both_years_problems(question, lowered_sql))
 

@@ -45,6 +45,7 @@ __all__ = [
     "from_clause",
     "inner_null_problems",
     "key_mismatch_problems",
+    "open_year_problems",
     "own",
     "parse",
     "ranking",
@@ -918,6 +919,31 @@ def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
     return [*_conjuncts(node.this), *_conjuncts(node.expression)] if isinstance(node, exp.And) else [node]
 
 
+def open_year_problems(sql: str, years: list[str]) -> list[str]:
+    """``l_receiptdate >= DATE '1996-01-01'`` with no end, for a question about 1996, keeps every
+    year from 1996 on: a whole year asked for is bounded on both sides, in every select."""
+    tree = parse(sql) if years else None
+    problems = []
+    for select in tree.find_all(exp.Select) if tree is not None else []:
+        where = select.args.get("where")
+        conjuncts = _conjuncts(where.this) if where is not None else []
+        ends = {
+            c.this.name.lower()
+            for c in conjuncts
+            if isinstance(c, exp.LT | exp.LTE | exp.Between) and isinstance(c.this, exp.Column)
+        }
+        for c in conjuncts:
+            if not (isinstance(c, exp.GTE | exp.GT) and isinstance(c.this, exp.Column)):
+                continue
+            year = next((y for y in years if y in c.expression.sql(dialect="duckdb")), None)
+            if year is not None and c.this.name.lower() not in ends:
+                problems.append(
+                    f"{c.sql(dialect='duckdb')} has no end, so it keeps every year from {year} on; "
+                    f"add {c.this.name} < DATE '{int(year) + 1}-01-01'"
+                )
+    return problems
+
+
 def unfiltered_overall_repair(question: str, sql: str) -> tuple[str, list[str]] | None:
     """``(SELECT avg(x) FROM lineitem) AS overall`` beside ``FROM lineitem WHERE year(l_shipdate) =
     1996`` is the figure of every year: the overall figure of a question about 1996 is 1996's, so
@@ -927,7 +953,16 @@ def unfiltered_overall_repair(question: str, sql: str) -> tuple[str, list[str]] 
     where = tree.args.get("where") if isinstance(tree, exp.Select) else None
     if not isinstance(tree, exp.Select) or where is None:
         return None
-    period = [c for c in _conjuncts(where.this) if years & set(_ASKED_YEAR.findall(c.sql(dialect="duckdb")))]
+    # A year's conditions: those on its own year, and the next year's first day that ends it
+    # ("< DATE '1997-01-01'" for 1996); copying only the first would run the figure on to today.
+    bounds = years | {str(int(y) + 1) for y in years}
+    period = [
+        c
+        for c in _conjuncts(where.this)
+        if (found := set(_ASKED_YEAR.findall(c.sql(dialect="duckdb"))))
+        and found <= bounds
+        and (found & years or re.search(r"<(?!=)", c.sql(dialect="duckdb")))
+    ]
     outer = sorted(t.name.lower() for t in tree.find_all(exp.Table) if own(tree, t))
     changes = []
     for projection in tree.expressions if period else []:

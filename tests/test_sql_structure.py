@@ -23,6 +23,7 @@ from atomwork.agents.sql_structure import (
     fan_out_problems,
     inner_null_problems,
     key_mismatch_problems,
+    open_year_problems,
     ranking,
     text_date_problems,
     text_date_repair,
@@ -1013,3 +1014,34 @@ def test_rows_in_both_years_are_not_rows_of_either(catalog):
     notes = question_notes(question, catalog, STANDARD)
     assert any(n.startswith("in both 1995 and 1996: the keys with rows in 1995 INTERSECT") for n in notes)
     assert not any(" or o_orderdate" in n for n in notes)
+
+
+def test_the_overall_figure_gets_both_ends_of_the_year(catalog, rows):
+    question = (
+        "Which ship mode had the highest share of late deliveries in 1996, and how does it compare overall?"
+    )
+    late = "sum(CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END) * 100.0 / count(*)"
+    sql = (
+        f"SELECT l_shipmode, {late} AS share, (SELECT {late} FROM lineitem) AS overall FROM lineitem "
+        "WHERE l_receiptdate >= DATE '1996-01-01' AND l_receiptdate < DATE '1997-01-01' GROUP BY l_shipmode"
+    )
+    repaired = unfiltered_overall_repair(question, sql)
+    assert repaired is not None
+    assert repaired[1] == [
+        "the overall figure overall was computed over every year: it now keeps l_receiptdate >= "
+        "CAST('1996-01-01' AS DATE) AND l_receiptdate < CAST('1997-01-01' AS DATE) as the query does"
+    ]
+    # A year's start with no end runs on to the data's last day.
+    half = sql.replace(
+        f"(SELECT {late} FROM lineitem)",
+        f"(SELECT {late} FROM lineitem WHERE l_receiptdate >= DATE '1996-01-01')",
+    )
+    assert open_year_problems(half, ["1996"]) == [
+        "l_receiptdate >= CAST('1996-01-01' AS DATE) has no end, so it keeps every year from 1996 on; add "
+        "l_receiptdate < DATE '1997-01-01'"
+    ]
+    assert open_year_problems(repaired[0], ["1996"]) == []
+    problems = check_sql_answer(
+        question, half, Table(columns=["m", "s", "o"], rows=[["AIR", 63.8, 64.25]]), catalog
+    )
+    assert any("has no end" in p for p in problems)
