@@ -118,3 +118,9 @@ def test_a_date_column_the_question_names_dates_its_period(catalog: SchemaCatalo
     late = "How many line items shipped in 1995 arrived after their commit date?"
     assert date_column(late, catalog, STANDARD) == "l_shipdate"
     assert date_column("Revenue in 1995", catalog, STANDARD) == "o_orderdate"
+    # Late line items are dated by their ship date, unless the question says received.
+    late_share = "Which ship mode had the highest share of late deliveries in 1996?"
+    assert date_column(late_share, catalog, STANDARD) == "l_shipdate"
+    assert (
+        date_column("How many line items were received late in 1995?", catalog, STANDARD) == "l_receiptdate"
+    )

@@ -131,7 +131,10 @@ STANDARD = Glossary(
         ),
         _d(
             "late shipment, late line item",
-            "l_receiptdate > l_commitdate",
+            "l_receiptdate > l_commitdate; a period for them means the ship date l_shipdate, unless the "
+            "question says received (l_receiptdate)",
+            # The ship date first: it dates the period (see sql_hints.date_column).
+            "lineitem.l_shipdate",
             "lineitem.l_receiptdate",
             "lineitem.l_commitdate",
             words=("late", "on time", "on-time", "delayed", "after the committed date"),
