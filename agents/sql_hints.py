@@ -296,11 +296,11 @@ def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> st
     """The date column a period in the question filters: the event's own column ("shipped" ->
     l_shipdate), else a date column it names ("by ship date"), else the one the glossary dates the
     measure by ("revenue" -> o_orderdate)."""
-    events = question_events(question)
-    for table in catalog.tables:
-        for col in table.columns:
-            if _dates_event(col, events):
-                return col.name
+    for event in _nearest_events(question):
+        for table in catalog.tables:
+            for col in table.columns:
+                if _dates_event(col, [event]):
+                    return col.name
     # "By ship date", "with a receipt date in 1995": the date column the question names.
     named = {c for columns in named_columns(question, catalog) for c in columns}
     for table in catalog.tables:
@@ -317,6 +317,22 @@ def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> st
         if len(dated) == 1:
             return dated[0]
     return None
+
+
+def _nearest_events(question: str) -> list[str]:
+    """The question's events, the one written nearest before its first year first: "orders placed
+    in Q3 1993 that had an item received late" dates the quarter by the order, not the receipt."""
+    events = question_events(question)
+    year = re.search(r"\b(?:1[89]|20)\d\d\b", question)
+    if year is None or len(events) < 2:
+        return events
+    before = [
+        root
+        for word in re.finditer(r"[A-Za-z]+", question[: year.start()])
+        for root in question_events(word.group(0))
+        if root in events
+    ]
+    return list(dict.fromkeys([*reversed(before), *events]))
 
 
 def _dates_event(col: Column, events: list[str]) -> bool:

@@ -124,3 +124,8 @@ def test_a_date_column_the_question_names_dates_its_period(catalog: SchemaCatalo
     assert (
         date_column("How many line items were received late in 1995?", catalog, STANDARD) == "l_receiptdate"
     )
+    # The event written just before the year dates it, wherever the other events are.
+    placed = "How many orders placed in Q3 1993 had a line item received after its committed date?"
+    assert date_column(placed, catalog, STANDARD) == "o_orderdate"
+    shipped = "How many line items received after their commit date were shipped in 1997?"
+    assert date_column(shipped, catalog, STANDARD) == "l_shipdate"
