@@ -26,6 +26,7 @@ from atomwork.agents.sql_structure import (
     key_mismatch_problems,
     open_year_problems,
     parse,
+    partitioned_figure_problems,
     stray_distinct_count_problems,
     summed_share_problems,
     text_date_problems,
@@ -1108,7 +1109,7 @@ _OPEN_RANGE = re.compile(
     r"next|earlier|later|between|up to|as of|by the end)\b|\bfrom\s+(?:\w+\s+)?(?:19|20)\d\d\b",
     re.I,
 )
-_DAY_TEXT = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+_DAY_TEXT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
 def _date_literal_year(node: exp.Expr | None) -> int | None:
@@ -1633,21 +1634,6 @@ def _sums_a_column(node: exp.Expression) -> bool:
     return False
 
 
-def _partitioned_problems(select: exp.Select) -> list[str]:
-    """``sum(x) OVER (PARTITION BY c_name)`` in an ungrouped query is a figure per customer on each
-    row, not the overall one."""
-    for projection in select.expressions:
-        for window in projection.find_all(exp.Window):
-            parts = window.args.get("partition_by") or []
-            if parts and isinstance(window.this, exp.Sum | exp.Avg | exp.Count | exp.Min | exp.Max):
-                written = ", ".join(p.sql(dialect="duckdb") for p in parts)
-                return [
-                    f"the question asks for one overall figure, but the query computes it per {written} "
-                    "(OVER PARTITION BY); aggregate all rows into one"
-                ]
-    return []
-
-
 def _overall_problems(question: str, sql: str) -> list[str]:
     """ "Total revenue of 1995" grouped by order (and cut to the largest group) is not the total:
     a question with no breakdown, ranking or list wants its outer query ungrouped."""
@@ -1661,7 +1647,7 @@ def _overall_problems(question: str, sql: str) -> list[str]:
     tree = parse(sql)
     group = tree.args.get("group") if isinstance(tree, exp.Select) else None
     if group is None:
-        return _partitioned_problems(tree) if isinstance(tree, exp.Select) else []
+        return partitioned_figure_problems(tree) if isinstance(tree, exp.Select) else []
     # A key the WHERE fixes to one value ("GROUP BY r_name" with r_name = 'ASIA') makes one group.
     where = tree.args.get("where")
     fixed = {
@@ -1694,7 +1680,6 @@ _PERIOD_VALUE = {
 
 
 _WHICH_PERIOD = re.compile(r"\b(?:which|what)\s+(year|month|quarter)\b", re.I)
-_DAY_VALUE = re.compile(r"^\d{4}-(\d{2})-(\d{2})")
 
 
 def _day_label_problems(question: str, table: Table) -> list[str]:
@@ -1708,11 +1693,11 @@ def _day_label_problems(question: str, table: Table) -> list[str]:
             dimension, {(m, 1) for m in (1, 4, 7, 10)}
         )
         for column in table.columns:
-            days = [_DAY_VALUE.match(str(v)) for v in table.column(column) if v is not None]
+            days = [_DAY_TEXT.match(str(v)) for v in table.column(column) if v is not None]
             if not days or not all(days):
                 continue
             # A period's first day stands for the period (date_trunc); any other day is a day.
-            if any((int(d.group(1)), int(d.group(2))) not in firsts for d in days if d):
+            if any((int(d.group(2)), int(d.group(3))) not in firsts for d in days if d):
                 example = str(table.column(column)[0])[:10]
                 problems.append(
                     f"the question asks for a {dimension}, but {column} holds single days ({example}); "

@@ -31,11 +31,7 @@ def error_hints(error: str, catalog: SchemaCatalog) -> list[str]:
             hints.append(f"{name} is not a column there; columns named like it: {', '.join(found)}.")
         elif (table := _table_named(name, catalog)) is not None:
             # "c_nation": the nation is a table of its own, reached through a key.
-            keys = [
-                f"{j.left.split('.')[1]} = {j.right.split('.')[1]}"
-                for j in catalog.joins
-                if table in (j.left.split(".")[0], j.right.split(".")[0])
-            ]
+            keys = [j.condition for j in catalog.joins if table in j.tables]
             joined = f", joined ON {' or '.join(keys[:MAX_NAMED])}" if keys else ""
             hints.append(f"{name} is not a column; {table} is a table{joined}.")
     for match in _UNKNOWN_TABLE.finditer(error):

@@ -205,9 +205,10 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     )
     spans = year_spans(question)
     years = [y for y in question_years(question) if not any(y in span.years for span in spans)]
-    column = date_column(question, catalog, glossary)
+    # Every period note below bounds this column (or says where one goes when none is known).
+    dated = date_column(question, catalog, glossary) or "the date column"
     # "Before 1993", "between 1993 and 1995": the span's bounds, not each year's.
-    notes.extend(f"{span.phrase}: {span.bounds(column or 'the date column')}" for span in spans)
+    notes.extend(f"{span.phrase}: {span.bounds(dated)}" for span in spans)
     both = both_years(question)
     if both is not None:
         notes.append(
@@ -215,21 +216,19 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
             f"in {both[1]}, then count them (not rows of either year)"
         )
     if years and not asks_part_of_year(question):
-        dated = column or "the date column"
         # Years asked "both" are each kept on its own side of the INTERSECT, not OR-ed together.
-        spans = ("; " if both else " or ").join(
+        whole = ("; " if both else " or ").join(
             f"{dated} >= DATE '{y}-01-01' AND {dated} < DATE '{int(y) + 1}-01-01'" for y in years
         )
-        notes.append(f"the whole year: {spans}")
+        notes.append(f"the whole year: {whole}")
     # "Days after the order date were items shipped": the later event's date minus the earlier's.
     between = duration_columns(question, catalog)
     if len(between) >= 2:
         notes.append(f"days from {between[0]} to {between[1]}: {between[1]} - {between[0]}")
     # "March 1996", "Q3 1993": both bounds written out, as for a year.
     for phrase, start, end in named_periods(question):
-        dated = column or "the date column"
         notes.append(f"{phrase}: {dated} >= DATE '{start}' AND {dated} < DATE '{end}'")
-    notes.extend(day_notes(question, column or "the date column"))
+    notes.extend(day_notes(question, dated))
     # DuckDB has no quarter format code; a small model reaches for one ("DATE_TRUNC('Q', d)").
     buckets = {
         "month": "strftime({d}, '%Y-%m') AS month",
@@ -237,12 +236,9 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     }
     for dimension in breakdowns(question):
         if dimension in buckets:
-            notes.append(
-                f"the {dimension} column: {buckets[dimension].format(d=column or 'the date column')}"
-            )
+            notes.append(f"the {dimension} column: {buckets[dimension].format(d=dated)}")
     compared = compares_years(question)
     if compared:
-        dated = column or "the date column"
         # A defined measure is spelled out; otherwise the model fills in the one it computes.
         measure = next((d for d in glossary.measures_named(question) if d.aggregate), None)
         expression = measure.aggregate if measure is not None else "<measure>"

@@ -48,6 +48,7 @@ __all__ = [
     "open_year_problems",
     "own",
     "parse",
+    "partitioned_figure_problems",
     "ranking",
     "render",
     "table_aliases",
@@ -656,6 +657,9 @@ def stray_distinct_count_problems(question: str, sql: str, catalog: SchemaCatalo
     return problems
 
 
+_WINDOW_AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
+
+
 def grouped_window_problems(sql: str) -> list[str]:
     """``count(*) OVER (PARTITION BY month)`` in a query grouped by month sees one row per
     partition, so it counts 1: the aggregate belongs outside the window."""
@@ -669,7 +673,7 @@ def grouped_window_problems(sql: str) -> list[str]:
         keys = {_grouping_key(e, aliases) for e in group.expressions}
         for window in select.find_all(exp.Window):
             parts = window.args.get("partition_by") or []
-            aggregate = isinstance(window.this, exp.Count | exp.Sum | exp.Avg | exp.Min | exp.Max)
+            aggregate = isinstance(window.this, _WINDOW_AGGREGATES)
             if not own(select, window) or not aggregate or not parts:
                 continue
             # Partitions exactly the groups: each holds one grouped row.
@@ -744,10 +748,9 @@ def unlinked_join_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
             ):
                 continue
             keys = [
-                f"{k.left.split('.')[1]} = {k.right.split('.')[1]}"
+                k.condition
                 for k in catalog.joins
-                if name in (k.left.split(".")[0].lower(), k.right.split(".")[0].lower())
-                and {k.left.split(".")[0].lower(), k.right.split(".")[0].lower()} <= tables
+                if name in (ends := {t.lower() for t in k.tables}) and ends <= tables
             ]
             fix = f"; join it ON {keys[0]}" if keys else ""
             problems.append(
@@ -755,6 +758,21 @@ def unlinked_join_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
                 f"every row is paired with every {join.this.name} row{fix}"
             )
     return problems
+
+
+def partitioned_figure_problems(select: exp.Select) -> list[str]:
+    """``sum(x) OVER (PARTITION BY c_name)`` in an ungrouped query is a figure per customer on each
+    row, not the overall one."""
+    for projection in select.expressions:
+        for window in projection.find_all(exp.Window):
+            parts = window.args.get("partition_by") or []
+            if parts and isinstance(window.this, _WINDOW_AGGREGATES):
+                written = ", ".join(p.sql(dialect="duckdb") for p in parts)
+                return [
+                    f"the question asks for one overall figure, but the query computes it per {written} "
+                    "(OVER PARTITION BY); aggregate all rows into one"
+                ]
+    return []
 
 
 def summed_share_problems(sql: str, catalog: SchemaCatalog) -> list[str]:

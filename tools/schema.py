@@ -66,6 +66,16 @@ class JoinKey(BaseModel):
     """``table.column``"""
     right: str
 
+    @property
+    def tables(self) -> tuple[str, str]:
+        """The two tables' names, left first."""
+        return self.left.rpartition(".")[0], self.right.rpartition(".")[0]
+
+    @property
+    def condition(self) -> str:
+        """The join as SQL on bare column names: ``c_nationkey = n_nationkey``."""
+        return f"{self.left.rpartition('.')[2]} = {self.right.rpartition('.')[2]}"
+
 
 class SchemaCatalog(BaseModel):
     """Everything a SQL writer needs to know about one warehouse."""
