@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
-from atomwork.agents.date_spans import span_problems, year_spans
+from atomwork.agents.date_spans import point_problems, points_in_time, span_problems, year_spans
 from atomwork.agents.sql_structure import (
     counted_table,
     counted_table_problems,
@@ -149,6 +149,15 @@ def _name_parts(name: str) -> list[str]:
 
 def question_years(question: str) -> list[str]:
     return sorted(set(_YEAR.findall(question)))
+
+
+def moment_only_years(question: str) -> set[str]:
+    """Years the question writes only in a moment ("at the end of 1997"), not as a period."""
+    points = points_in_time(question)
+    rest = question
+    for point in points:
+        rest = rest.replace(point.phrase, " ")
+    return {y for p in points for y in p.years} - set(question_years(rest))
 
 
 def _value_words(value: str) -> list[str]:
@@ -322,6 +331,9 @@ def check_sql_answer(
     # "Before 1993", "between 1993 and 1995": years that bound a span, not whole years asked.
     spans = year_spans(question)
     span_years = {y for span in spans for y in span.years}
+    # "At the end of 1997": a day, not the year; unless the question also names 1997 elsewhere.
+    moment_years = moment_only_years(question)
+    span_years |= moment_years
     whole_years = [y for y in asked_years if y not in span_years]
     # Filters that select nothing the question asked for, which also explain an empty result:
     # a year the question never mentions (a copied example), a value the column never holds.
@@ -352,6 +364,8 @@ def check_sql_answer(
     problems.extend(span_problems(question, sql))
     # ...on both sides: ">= '1996-01-01'" alone runs on to the data's end.
     problems.extend(open_year_problems(sql, whole_years))
+    # ...and a moment ("on staff at the end of 1997") is that day, not the year it ends.
+    problems.extend(point_problems(question, sql, set(question_years(question)) - moment_years))
     # ...and "in both 1995 and 1996" is each year, not either.
     problems.extend(_both_years_problems(question, lowered_sql))
 

@@ -6,6 +6,9 @@ year after "before" or "since" is a bound instead: "shipped before 1993" answere
 items is wrong, and "after 1997" answered from 1998-01-01 on is right though 1997 appears nowhere
 in the query. Two years joined by "between" or "from ... to" are one span, unless the question
 asks how a figure changed between them (then they are compared, not joined).
+
+"At the end of 1997" is neither: it is one day, 1997-12-31 (who was on staff then), and a query
+that takes in the whole of 1997 (who was hired during it) answers another question.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-__all__ = ["YearSpan", "span_problems", "year_spans"]
+__all__ = ["PointInTime", "YearSpan", "point_problems", "points_in_time", "span_problems", "year_spans"]
 
 _YEAR = r"(1[89]\d\d|20\d\d)(?![-/.]\d|\d|,?\s+\d)"
 _BEFORE = re.compile(
@@ -153,3 +156,122 @@ def span_problems(question: str, sql: str) -> list[str]:
                 f"the date column {' and '.join(missing)}"
             )
     return problems
+
+
+# "At the end of 1997", "as of the start of Q3 1996", "year-end 1997": one day. "By the end of 1997"
+# and "since the end of 1997" bound spans (above), as do "from"/"until" the start of a year.
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_POINT_PERIOD = (
+    r"(?:q([1-4])\s+(\d{4})|(first|second|third|fourth)\s+quarter\s+of\s+(\d{4})|"
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})|(\d{4}))\b"
+)
+_POINT = re.compile(
+    rf"(?:\b(\w+)\s+)?\b(?:the\s+)?(end|close|start|beginning)\s+of\s+(?:the\s+(?:(?:fiscal\s+)?year\s+)?)?"
+    rf"{_POINT_PERIOD}",
+    re.I,
+)
+_YEAR_END = re.compile(r"\b(?:year[- ]end|end[- ]of[- ]year)\s+(\d{4})\b", re.I)
+_SPAN_WORDS = {"by", "from", "since", "until", "till", "through", "thru", "before", "after", "to", "and"}
+_QUARTER_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+class PointInTime(BaseModel):
+    """One day the question asks about as a moment: ``day`` is the first or last day of the
+    period from ``start`` (inclusive) to ``end`` (exclusive) that it names."""
+
+    phrase: str
+    day: date
+    start: date
+    end: date
+
+    @property
+    def years(self) -> set[str]:
+        return set(re.findall(r"1[89]\d\d|20\d\d", self.phrase))
+
+
+def _period(m: re.Match[str], first: int) -> tuple[date, date]:
+    """The period a :data:`_POINT_PERIOD` match names, from its groups starting at ``first``."""
+    quarter, q_year, ordinal, o_year, month, m_year, year = m.groups()[first : first + 7]
+    if quarter or ordinal:
+        q = int(quarter) if quarter else _QUARTER_ORDINAL[ordinal.lower()]
+        y = int(q_year or o_year)
+        return date(y, 3 * q - 2, 1), date(y + (q == 4), (3 * q) % 12 + 1, 1)
+    if month:
+        number, y = _MONTH_NAMES.index(month.lower()[:3]) + 1, int(m_year)
+        return date(y, number, 1), date(y + (number == 12), number % 12 + 1, 1)
+    return _jan1(year), _jan1(int(year) + 1)
+
+
+def points_in_time(question: str) -> list[PointInTime]:
+    """The days ``question`` asks about as moments ("on staff at the end of June 1998")."""
+    points = []
+    for m in _POINT.finditer(question):
+        if m.group(1) and m.group(1).lower() in _SPAN_WORDS:
+            continue
+        start, end = _period(m, 2)
+        edge = m.group(2).lower()
+        day = end - timedelta(days=1) if edge in ("end", "close") else start
+        phrase = m.group(0)[len(m.group(1)) :].strip() if m.group(1) else m.group(0)
+        points.append(PointInTime(phrase=phrase, day=day, start=start, end=end))
+    for m in _YEAR_END.finditer(question):
+        start = _jan1(m.group(1))
+        end = _jan1(start.year + 1)
+        points.append(PointInTime(phrase=m.group(0), day=end - timedelta(days=1), start=start, end=end))
+    return points
+
+
+_DAY_LITERAL = re.compile(r"'(\d{4}-\d{2}-\d{2})")
+
+
+def point_problems(question: str, sql: str, other_years: set[str]) -> list[str]:
+    """A day asked about as a moment must be in the query (as itself, or the day after it for a
+    ``<`` bound), and where the question names that period nowhere else (``other_years``: the
+    years it writes outside its moments), the query must not take in the period as a whole: who
+    was hired during 1997 is not who was on staff at its end."""
+    lowered = sql.lower()
+    days = {date.fromisoformat(d) for d in _DAY_LITERAL.findall(lowered) if _valid(d)}
+    problems = []
+    for point in points_in_time(question):
+        near = {point.day, point.day + timedelta(days=1), point.day - timedelta(days=1)}
+        if not days & near and not _year_bound(lowered, point):
+            problems.append(
+                f"the question asks about one day, {point.day} ({point.phrase}), but the query's dates do "
+                "not include it"
+            )
+            continue
+        if point.years & other_years:
+            continue
+        edge = point.start if point.day != point.start else point.end - timedelta(days=1)
+        whole_year = re.search(rf"{_YEAR_OF}[^=<>!]*=\s*{point.day.year}\b", lowered)
+        if edge in days or ((point.end - point.start).days > 300 and whole_year):
+            problems.append(
+                f"{point.phrase} is the single day {point.day}, not the whole period from {point.start} to "
+                f"{point.end - timedelta(days=1)}: the query takes in the whole period"
+            )
+    return problems
+
+
+_YEAR_OF = r"\b(?:year\s*\(|extract\s*\(\s*year\s+from\b)"
+
+
+def _year_bound(lowered_sql: str, point: PointInTime) -> bool:
+    """Whether the query bounds a year at the moment ("year(hire_date) <= 1997" for the end of
+    1997, "< 1997" for its start): the day without a date literal."""
+    if (point.start.month, point.start.day) != (1, 1) or point.end.year != point.start.year + 1:
+        return False
+    year = point.start.year
+    at_end = point.day != point.start
+    bounds = (
+        rf"<=\s*{year}|<\s*{year + 1}|>\s*{year}|>=\s*{year + 1}"
+        if at_end
+        else rf"<\s*{year}|<=\s*{year - 1}|>=\s*{year}|>\s*{year - 1}"
+    )
+    return re.search(rf"{_YEAR_OF}[^()]*?\)\s*(?:{bounds})\b", lowered_sql) is not None
+
+
+def _valid(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -27,6 +27,7 @@ from atomwork.agents.answer_checks import (
     both_years,
     compares_years,
     dated_words,
+    moment_only_years,
     named_columns,
     named_days,
     named_periods,
@@ -34,7 +35,7 @@ from atomwork.agents.answer_checks import (
     question_events,
     question_years,
 )
-from atomwork.agents.date_spans import year_spans
+from atomwork.agents.date_spans import points_in_time, year_spans
 from atomwork.agents.sql_structure import count_threshold
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary
@@ -68,7 +69,7 @@ def _stems(text: str) -> set[str]:
 def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
     """The definitions one of whose term's phrases the question uses ("revenue", "late shipment",
     "region"), plus the measures it names."""
-    asked = _stems(re.sub(r"\bhow many\b", "number of", question, flags=re.I))
+    asked = _stems(re.sub(r"\bhow many\b", "number of", glossary.without_values(question), flags=re.I))
     measures = glossary.measures_named(question)
 
     def named(definition: Definition) -> bool:
@@ -80,7 +81,15 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
         phrases += [_stems(p.split(" of a")[0]) for p in _PHRASE_SPLIT.split(term) if " of a" in p]
         return any(p and p <= asked for p in phrases)
 
-    chosen = [d for d in glossary.definitions if d in measures or named(d)]
+    # "How many employees did we have at the end of 1997": a count at a moment is the
+    # definition "employees on staff at a date D", though the question says no "staff".
+    moment = bool(points_in_time(question))
+
+    def at_moment(definition: Definition) -> bool:
+        entity = definition.term.split()[0]
+        return moment and " at a date " in definition.term and bool(_stems(entity) & asked)
+
+    chosen = [d for d in glossary.definitions if d in measures or named(d) or at_moment(d)]
     # Which date dates a period matters only when the question has one; otherwise its join
     # ("lineitem JOIN orders") only pulls the query toward a table it does not need.
     if not _TIMED.search(question):
@@ -195,7 +204,16 @@ def day_notes(question: str, dated: str) -> list[str]:
 
 
 def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
-    notes = [f"{d.term}: {d.meaning}" for d in relevant_definitions(question, glossary)]
+    points = points_in_time(question)
+    notes = []
+    for d in relevant_definitions(question, glossary):
+        notes.append(f"{d.term}: {d.meaning}")
+        # "At a date D" with the question's moment filled in: the model copies it as written.
+        if " at a date " in d.term:
+            who = d.term.split(" at a date ")[0]
+            for p in points:
+                filled = re.sub(r"\bD\b", f"DATE '{p.day}'", d.meaning)
+                notes.append(f"{who} at {p.phrase}: {filled}")
     notes.extend(look_alikes(question, catalog, glossary))
     # Where the values the question names live: "won" is stage 'Closed Won', "ASIA" is r_name.
     notes.extend(
@@ -204,11 +222,18 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
         if _surely_named(question, value, column)
     )
     spans = year_spans(question)
-    years = [y for y in question_years(question) if not any(y in span.years for span in spans)]
+    moments = moment_only_years(question)
+    years = [
+        y for y in question_years(question) if not any(y in span.years for span in spans) and y not in moments
+    ]
     # Every period note below bounds this column (or says where one goes when none is known).
     dated = date_column(question, catalog, glossary) or "the date column"
     # "Before 1993", "between 1993 and 1995": the span's bounds, not each year's.
     notes.extend(f"{span.phrase}: {span.bounds(dated)}" for span in spans)
+    notes.extend(
+        f"{p.phrase}: the single day {p.day}, what held on that day; not everything dated during the period"
+        for p in points
+    )
     both = both_years(question)
     if both is not None:
         notes.append(
@@ -227,6 +252,8 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
         notes.append(f"days from {between[0]} to {between[1]}: {between[1]} - {between[0]}")
     # "March 1996", "Q3 1993": both bounds written out, as for a year.
     for phrase, start, end in named_periods(question):
+        if any(phrase in p.phrase for p in points):
+            continue  # "the end of June 1998" is a day, noted above
         notes.append(f"{phrase}: {dated} >= DATE '{start}' AND {dated} < DATE '{end}'")
     notes.extend(day_notes(question, dated))
     # DuckDB has no quarter format code; a small model reaches for one ("DATE_TRUNC('Q', d)").

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer
-from atomwork.agents.date_spans import span_problems, year_spans
+from atomwork.agents.date_spans import point_problems, points_in_time, span_problems, year_spans
 from atomwork.agents.sql_hints import date_column, day_notes, question_notes
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
@@ -129,3 +129,69 @@ def test_a_date_column_the_question_names_dates_its_period(catalog: SchemaCatalo
     assert date_column(placed, catalog, STANDARD) == "o_orderdate"
     shipped = "How many line items received after their commit date were shipped in 1997?"
     assert date_column(shipped, catalog, STANDARD) == "l_shipdate"
+
+
+@pytest.mark.parametrize(
+    ("question", "days"),
+    [
+        ("How many employees were on staff at the end of 1997?", [date(1997, 12, 31)]),
+        ("Headcount at the end of June 1998", [date(1998, 6, 30)]),
+        ("Who was employed at the start of Q3 1996?", [date(1996, 7, 1)]),
+        ("Payroll at the close of the third quarter of 1995", [date(1995, 9, 30)]),
+        ("Open tickets at the beginning of the fiscal year 1997", [date(1997, 1, 1)]),
+        ("Headcount at year-end 1996", [date(1996, 12, 31)]),
+        # "By" and "since" the end of a year bound spans; they are not moments.
+        ("How many orders were placed by the end of 1997?", []),
+        ("How many employees were hired since the start of 1996?", []),
+        ("How many orders were placed in 1997?", []),
+    ],
+)
+def test_moments_are_single_days(question, days):
+    assert [p.day for p in points_in_time(question)] == days
+
+
+def test_a_moment_is_the_day_and_not_the_whole_period(catalog: SchemaCatalog):
+    staff = "What was the total salary of the Marketing employees on staff at the end of 1997?"
+    hired_in_1997 = (
+        "SELECT sum(salary) FROM employees WHERE department = 'Marketing' "
+        "AND hire_date >= '1997-01-01' AND hire_date < '1998-01-01'"
+    )
+    assert check_sql_answer(staff, hired_in_1997, ONE, catalog) == [
+        "the end of 1997 is the single day 1997-12-31, not the whole period from 1997-01-01 to "
+        "1997-12-31: the query takes in the whole period"
+    ]
+    hired_that_year = "SELECT sum(salary) FROM employees WHERE year(hire_date) = 1997"
+    assert point_problems(staff, hired_that_year, set()) == [
+        "the question asks about one day, 1997-12-31 (the end of 1997), but the query's dates do not "
+        "include it"
+    ]
+    for right in (
+        "SELECT sum(salary) FROM employees WHERE department = 'Marketing' AND hire_date <= DATE '1997-12-31' "
+        "AND (termination_date IS NULL OR termination_date > DATE '1997-12-31')",
+        "SELECT sum(salary) FROM employees WHERE department = 'Marketing' AND hire_date < DATE '1998-01-01' "
+        "AND (termination_date IS NULL OR termination_date >= DATE '1998-01-01')",
+        "SELECT sum(salary) FROM employees WHERE department = 'Marketing' AND year(hire_date) <= 1997 "
+        "AND (termination_date IS NULL OR year(termination_date) > 1997)",
+    ):
+        assert check_sql_answer(staff, right, ONE, catalog) == [], right
+    # A year the question also names as a whole may be taken whole.
+    both = "How many employees hired in 1997 were still on staff at the end of 1997?"
+    hired = (
+        "SELECT count(*) FROM employees WHERE hire_date >= DATE '1997-01-01' "
+        "AND hire_date < DATE '1998-01-01' "
+        "AND (termination_date IS NULL OR termination_date > DATE '1997-12-31')"
+    )
+    assert check_sql_answer(both, hired, ONE, catalog) == []
+
+
+def test_a_moment_is_noted_as_its_day_with_the_definition_filled_in(catalog: SchemaCatalog):
+    notes = question_notes("How many employees were on staff at the end of June 1998?", catalog, STANDARD)
+    assert (
+        "employees on staff at the end of June 1998: hire_date <= DATE '1998-06-30' AND "
+        "(termination_date IS NULL OR termination_date > DATE '1998-06-30')"
+    ) in notes
+    assert (
+        "the end of June 1998: the single day 1998-06-30, what held on that day; not everything dated during "
+        "the period"
+    ) in notes
+    assert not any(n.startswith(("the whole year", "the whole month")) for n in notes)

@@ -748,3 +748,19 @@ def test_error_hints_name_where_an_unknown_name_lives(catalog):
     assert "c_nationkey = n_nationkey" in nation
     assert error_hints('Referenced column "zzz_qqq" not found in FROM clause!', catalog) == []
     assert error_hints("Parser Error: syntax error at or near FROM", catalog) == []
+
+
+def test_a_data_value_spelled_like_a_measure_word_is_the_value(catalog: SchemaCatalog):
+    glossary = STANDARD.for_schema(catalog)
+    assert "employees.department" in glossary.values["Sales"]
+
+    def named(question: str) -> list[str]:
+        return [d.term.split(" ")[0] for d in glossary.measures_named(question)]
+
+    # 'Sales' of employees.department is the department, not the revenue measure.
+    assert "revenue" not in named("What is the total salary of Sales employees?")
+    assert "revenue" not in named("What were the Sales department's expenses in 1997?")
+    assert "revenue" in named("Sales by region in 1997")
+    assert "revenue" in named("What were total sales in 1997?")
+    notes = question_notes("What is the total salary of Sales employees?", catalog, glossary)
+    assert not any(n.startswith("revenue") for n in notes)

@@ -34,27 +34,42 @@ class Definition(BaseModel):
 
 class Glossary(BaseModel):
     definitions: list[Definition] = Field(default_factory=list)
+    values: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="data values spelled like a measure's word ('Sales' of employees.department): "
+        "value -> the ``table.column`` names holding it",
+    )
 
     def for_schema(self, catalog: SchemaCatalog) -> Glossary:
-        """Only the definitions whose columns exist in ``catalog``."""
+        """Only the definitions whose columns exist in ``catalog``, with the schema's values that
+        are spelled like one of their words."""
 
         def present(ref: str) -> bool:
             table, _, column = ref.partition(".")
             info = catalog.table(table)
             return info is not None and (not column or info.column(column) is not None)
 
-        return Glossary(definitions=[d for d in self.definitions if all(present(r) for r in d.needs)])
+        kept = [d for d in self.definitions if all(present(r) for r in d.needs)]
+        words = {w for d in kept for w in d.words}
+        values: dict[str, list[str]] = {}
+        for column, listed in catalog.categorical().items():
+            for value in listed:
+                if value.lower() in words:
+                    values.setdefault(value, []).append(column)
+        return Glossary(definitions=kept, values=values)
 
     def extended(self, extra: Iterable[Definition]) -> Glossary:
-        return Glossary(definitions=[*self.definitions, *extra])
+        return Glossary(definitions=[*self.definitions, *extra], values=self.values)
 
     def measure_aliased(self, name: str) -> Definition | None:
         """The measure a query may write as a column named ``name`` ("revenue") instead of computing it."""
         return next((d for d in self.definitions if d.aggregate and name.lower() in d.aliases), None)
 
     def measures_named(self, question: str) -> list[Definition]:
-        """Enforced definitions whose words the question uses (and none of their exceptions)."""
-        text = " " + re.sub(r"[^a-z0-9]+", " ", question.lower()) + " "
+        """Enforced definitions whose words the question uses (and none of their exceptions).
+        A word the question writes as a data value ("the Sales employees", with their table or
+        column named) is that value, not the measure."""
+        text = " " + re.sub(r"[^a-z0-9]+", " ", self.without_values(question).lower()) + " "
         return [
             d
             for d in self.definitions
@@ -63,8 +78,30 @@ class Glossary(BaseModel):
             and not any(f" {w} " in text for w in d.unless)
         ]
 
+    def without_values(self, question: str) -> str:
+        """``question`` less the data values it writes as the data spells them, with their table
+        or column named ("the Sales employees"): those words name rows, not a measure."""
+        for value, columns in self.values.items():
+            if _names_value(question, value, columns):
+                question = re.sub(rf"\b{re.escape(value)}\b", " ", question)
+        return question
+
     def text(self) -> str:
         return "\n".join(f"- {d.term}: {d.meaning}" for d in self.definitions) or "- (none)"
+
+
+def _names_value(question: str, value: str, columns: list[str]) -> bool:
+    """Whether ``question`` writes ``value`` as the data spells it, and names one of the tables or
+    columns that hold it ("Sales employees", "the Sales department")."""
+    if not re.search(rf"\b{re.escape(value)}\b", question):
+        return False
+    words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
+    for column in columns:
+        table, _, name = column.lower().partition(".")
+        parts = [table, *re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name))]
+        if words & {p[:5] for p in parts if len(p) >= 4}:
+            return True
+    return False
 
 
 def _d(
