@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from atomwork.agents.date_spans import point_problems, points_in_time, span_problems, year_spans
+from atomwork.agents.join_grain import Duplicated, repeated_join_problems
 from atomwork.agents.sql_structure import (
     counted_table,
     counted_table_problems,
@@ -84,6 +85,16 @@ _GROUPED = re.compile(
     r"ship mode|status|brand|type|week|campaign|stage|territory|industry|rep|manager|source)s?\b",
     re.I,
 )
+# "The average number of leads per campaign" is one figure, an average over the campaigns of
+# each one's count; not one row per campaign.
+AVERAGE_COUNT_OF = re.compile(
+    r"\b(?:average|mean) (?:number|count) of ([a-z]+(?: [a-z]+)?) (?:per|for each|by each) ([a-z]+)", re.I
+)
+
+
+def grouped_by(question: str) -> re.Match[str] | None:
+    """The breakdown phrase of ``question`` ("by region", "per month"), if it asks for one."""
+    return _GROUPED.search(AVERAGE_COUNT_OF.sub(lambda m: f"average number of {m.group(1)}", question))
 
 
 # Dimensions whose rows a period always has ("monthly revenue in 1995" has twelve).
@@ -147,8 +158,32 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in bare.split("_") if p]
 
 
+def count_column(catalog: SchemaCatalog, entity: str, counted: str) -> str | None:
+    """``table.column``: the numeric column of the ``entity`` table named for ``counted``
+    ("leads" of campaigns), which holds each row's count."""
+    stem = entity.lower().rstrip("s")[:5]
+    word = counted.split()[-1].lower()
+    for table in catalog.tables:
+        if not table.name.lower().startswith(stem):
+            continue
+        for column in table.columns:
+            if column.numeric and column.name.lower() in (word, word.rstrip("s"), f"{word}s"):
+                return f"{table.name}.{column.name}"
+    return None
+
+
+# "A retail price above 1900": a number compared, not a year.
+_COMPARED_NUMBER = re.compile(
+    r"\b(?:above|below|under|exceeding|exceeds?|at (?:least|most)|"
+    r"(?:more|less|greater|fewer|higher|lower) than)\s+\$?$",
+    re.I,
+)
+
+
 def question_years(question: str) -> list[str]:
-    return sorted(set(_YEAR.findall(question)))
+    return sorted(
+        {m.group(1) for m in _YEAR.finditer(question) if not _COMPARED_NUMBER.search(question[: m.start()])}
+    )
 
 
 def moment_only_years(question: str) -> set[str]:
@@ -317,6 +352,7 @@ def check_sql_answer(
     *,
     period_years: list[str] | None = None,
     glossary: Glossary | None = None,
+    duplicated: Duplicated | None = None,
 ) -> list[str]:
     """The reasons the result does not answer ``question`` (empty when every check holds)."""
     problems: list[str] = []
@@ -492,6 +528,8 @@ def check_sql_answer(
     # "How many orders" over orders JOIN lineitem counts line items: a join multiplies rows,
     # and so does avg(c_acctbal) over customer JOIN orders; "how many customers" counts customers.
     problems.extend(fan_out_problems(sql, catalog, question))
+    if duplicated is not None:
+        problems.extend(repeated_join_problems(question, sql, catalog, duplicated))
     problems.extend(counted_table_problems(question, sql, catalog))
     problems.extend(stray_distinct_count_problems(question, sql, catalog))
     problems.extend(grouped_window_problems(sql))
@@ -503,7 +541,13 @@ def check_sql_answer(
     problems.extend(window_repeat_problems(sql, table))
 
     # The aggregation must fit the question's measure.
-    if _COUNT.search(question) and not re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql):
+    # "The average number of leads per campaign" may average a column that holds the count.
+    averaged_count = (per_entity := AVERAGE_COUNT_OF.search(question)) and (
+        (held := count_column(catalog, per_entity.group(2), per_entity.group(1))) is not None
+        and re.search(rf"\bavg\s*\(\s*(?:\w+\.)?{held.rpartition('.')[2].lower()}\s*\)", lowered_sql)
+    )
+    counts = re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql)
+    if _COUNT.search(question) and not counts and not averaged_count:
         problems.append("the question asks how many, but the query counts nothing")
     problems.extend(_most_things_problems(question, lowered_sql, catalog, glossary))
     if _AVG.search(question) and not re.search(r"\bavg\s*\(|\bmean\s*\(|/", lowered_sql):
@@ -766,7 +810,8 @@ _ABBREVIATIONS = {"quantity": "qty", "account": "acct", "balance": "bal", "numbe
 
 _NEGATED = re.compile(
     r"\bnever\b|\b(?:have|has|had|did|do|does)(?:\s+not|n't)\b|\bwithout\s+(?:any|an?)\b|"
-    r"\b(?:with|have|has|had|having|contain|contains|contained|include|includes)\s+no\b",
+    r"\b(?:with|have|has|had|having|contain|contains|contained|include|includes)\s+no\b|"
+    r"\b(?:[a-z]+ed|made|got|won|bought|sent|took|gave|paid|spent|sold|saw|place|make|get)\s+(?:no|zero)\b",
     re.I,
 )
 _SQL_NEGATION = re.compile(r"\bnot\b|\bexcept\b|\bis\s+null\b|=\s*0\b|<>|!=|\banti\s+join\b", re.I)
@@ -1414,7 +1459,7 @@ def breakdown_columns(question: str, catalog: SchemaCatalog) -> list[str]:
 def _column_breakdown_problems(question: str, table: Table, catalog: SchemaCatalog) -> list[str]:
     """ "Number of line items per return flag" answered with one row (one flag's count): the
     breakdown the schema's own column names was not made."""
-    if len(table.rows) != 1 or _GROUPED.search(question) or _TOP.search(question) or _BOTTOM.search(question):
+    if len(table.rows) != 1 or grouped_by(question) or _TOP.search(question) or _BOTTOM.search(question):
         return []  # several rows, or the usual dimension words, which _shape_problems covers
     columns = breakdown_columns(question, catalog)
     if not columns:
@@ -1449,7 +1494,7 @@ def _shape_problems(question: str, table: Table) -> list[str]:
     # "Monthly revenue in 1995" is a breakdown as much as "revenue by month" (but "the average
     # monthly revenue" is one figure).
     periods = PERIOD_DIMENSIONS & set(breakdowns(question))
-    breakdown = _GROUPED.search(question) or (periods and not asks_one_figure(question))
+    breakdown = grouped_by(question) or (periods and not asks_one_figure(question))
     if breakdown and len(table.rows) == 1 and not (_TOP.search(question) or _BOTTOM.search(question)):
         problems.append("the question asks for a breakdown, but the query returned a single row")
     if len(table.rows) > 1 and asks_one_figure(question):
@@ -1684,7 +1729,7 @@ def asks_one_figure(question: str) -> bool:
 
 def _asks_several(question: str) -> bool:
     """A breakdown, a list, a ranking or a comparison: the answer has several rows."""
-    return bool(_SEVERAL.search(question) or _GROUPED.search(question) or breakdowns(question))
+    return bool(_SEVERAL.search(question) or grouped_by(question) or breakdowns(question))
 
 
 _PERIOD_VALUE = {

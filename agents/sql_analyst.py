@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
+from atomwork.agents.join_grain import warehouse_duplicates
 from atomwork.agents.sql_feedback import error_hints
 from atomwork.agents.sql_hints import question_notes
 from atomwork.agents.sql_repair import repairs
@@ -462,7 +463,13 @@ class SqlAnalyst:
             return f"That query failed: {exc}{hints}\nWrite a corrected query."
         candidate.table, candidate.truncated = result.table, result.truncated
         candidate.problems = check_sql_answer(
-            question, sql, result.table, self.catalog, period_years=years, glossary=self.glossary
+            question,
+            sql,
+            result.table,
+            self.catalog,
+            period_years=years,
+            glossary=self.glossary,
+            duplicated=warehouse_duplicates(self.warehouse),
         )
         if candidate.problems:
             listed = "\n".join(f"- {p}" for p in candidate.problems)

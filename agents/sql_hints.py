@@ -18,15 +18,17 @@ from atomwork.agents.answer_checks import (
     _BOTTOM,
     _COUNT,
     _DURATION,
-    _GROUPED,
     _TOP,
+    AVERAGE_COUNT_OF,
     PERIOD_DIMENSIONS,
     asked_count,
     asks_one_figure,
     asks_part_of_year,
     both_years,
     compares_years,
+    count_column,
     dated_words,
+    grouped_by,
     moment_only_years,
     named_columns,
     named_days,
@@ -43,9 +45,6 @@ from atomwork.tools.schema import Column, SchemaCatalog
 
 # "Average number of orders per customer", "on average, how many line items does an order have":
 # a count per entity, averaged; not the average of a column, nor one overall count.
-_AVERAGE_COUNT_OF = re.compile(
-    r"\baverage (?:number|count) of ([a-z]+(?: [a-z]+)?) (?:per|for each|by each) ([a-z]+)", re.I
-)
 _HOW_MANY_EACH = re.compile(
     r"\bhow many ([a-z]+(?: [a-z]+)?) (?:does|do|did) (?:an? |each |every )?([a-z]+) "
     r"(?:have|has|contain|include|place|get|receive)",
@@ -117,8 +116,8 @@ def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> li
     return out
 
 
-def answer_shape(question: str) -> str | None:
-    grouped = _GROUPED.search(question)
+def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | None:
+    grouped = grouped_by(question)
     ranked = _TOP.search(question) or _BOTTOM.search(question)
     if ranked:
         order = "descending" if _TOP.search(question) else "ascending"
@@ -137,11 +136,15 @@ def answer_shape(question: str) -> str | None:
     periods = [d for d in breakdowns(question) if d in PERIOD_DIMENSIONS]
     if periods and not asks_one_figure(question):
         return f"one row per {periods[0]}, no LIMIT"
-    per_entity = _AVERAGE_COUNT_OF.search(question) or (
+    per_entity = AVERAGE_COUNT_OF.search(question) or (
         _HOW_MANY_EACH.search(question) if re.search(r"\baverage\b", question, re.I) else None
     )
     if per_entity:
         counted, entity = per_entity.groups()
+        held = count_column(catalog, entity, counted) if catalog is not None else None
+        if held is not None:
+            # campaigns.leads already holds each campaign's count of leads.
+            return f"one row: avg({held.rpartition('.')[2]}) over the {held.rpartition('.')[0]} rows"
         return (
             f"one row: count the {counted} of each {entity} in a subquery grouped by the {entity}'s key, "
             "then avg() of those counts"
@@ -279,7 +282,7 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     clause = from_clause(question, catalog, glossary)
     if clause:
         notes.append(f"join the tables this way: {clause}")
-    shape = answer_shape(question)
+    shape = answer_shape(question, catalog)
     if shape:
         notes.append(f"answer shape: {shape}")
     return notes
@@ -441,7 +444,7 @@ def from_clause(question: str, catalog: SchemaCatalog, glossary: Glossary) -> st
     if question_years(question) and not own_dated:
         # The period's own date column ("a period for orders or revenue" -> orders).
         wanted.extend(table for table, _ in _definition_dates(definitions, catalog))
-    grouped = _GROUPED.search(question)
+    grouped = grouped_by(question)
     via: dict[str, str] = {}
     if grouped:
         phrase = [w.lower().rstrip("s") for w in grouped.group(0).split()[1:]]

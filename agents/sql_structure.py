@@ -35,6 +35,8 @@ from atomwork.tools.schema import Column, SchemaCatalog
 __all__ = [
     "CountThreshold",
     "Ranking",
+    "column_table",
+    "conjuncts",
     "count_threshold",
     "count_to_sum_repair",
     "counted_table",
@@ -51,6 +53,7 @@ __all__ = [
     "partitioned_figure_problems",
     "ranking",
     "render",
+    "summed_tables",
     "table_aliases",
     "text_date_problems",
     "text_date_repair",
@@ -113,7 +116,7 @@ def _counting_columns(catalog: SchemaCatalog, table: str) -> set[str]:
     return mine | keys
 
 
-def _column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> str | None:
+def column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> str | None:
     """The catalog table ``column`` reads in ``select``: by its qualifier, or the one table of
     the select that has a column of that name."""
     aliases = table_aliases(select)
@@ -131,8 +134,8 @@ def _column_table(select: exp.Select, column: exp.Column, catalog: SchemaCatalog
 
 
 def _catalog_column(select: exp.Select, column: exp.Column, catalog: SchemaCatalog) -> Column | None:
-    """The catalog's entry for the column ``column`` reads in ``select`` (see :func:`_column_table`)."""
-    table = _column_table(select, column, catalog)
+    """The catalog's entry for the column ``column`` reads in ``select`` (see :func:`column_table`)."""
+    table = column_table(select, column, catalog)
     info = catalog.table(table) if table else None
     return info.column(column.name) if info is not None else None
 
@@ -152,7 +155,7 @@ def _value_comparisons(
             literals = (
                 node.expressions if isinstance(node, exp.In) else [n for n in (node.this, node.expression)]
             )
-            table = _column_table(select, column, catalog)
+            table = column_table(select, column, catalog)
             col = _catalog_column(select, column, catalog)
             if col is None or not (values := col.values or col.known_values):
                 continue
@@ -247,7 +250,7 @@ def _referrers(catalog: SchemaCatalog) -> dict[str, set[str]]:
 _SUMMED = (exp.Sum, exp.Avg, exp.Count)
 
 
-def _summed_tables(
+def summed_tables(
     select: exp.Select, catalog: SchemaCatalog, counted: str | None
 ) -> list[tuple[exp.Expr, str]]:
     """(aggregate, table) for each sum, average or count of one table's rows in ``select`` (not
@@ -263,7 +266,7 @@ def _summed_tables(
             if isinstance(agg, exp.Count) and counted is not None and counted.lower() in joined:
                 out.append((agg, counted))
             continue
-        owners = {_column_table(select, c, catalog) for c in columns}
+        owners = {column_table(select, c, catalog) for c in columns}
         if len(owners) == 1 and None not in owners:
             out.append((agg, next(iter(owners))))  # type: ignore[arg-type]
         # a figure of several tables' columns is a per-row figure of the join
@@ -295,7 +298,7 @@ def _shared_key_joins(select: exp.Select, catalog: SchemaCatalog) -> dict[tuple[
         for eq in condition.find_all(exp.EQ) if condition is not None else ():
             if not (isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)):
                 continue
-            left, right = (_column_table(select, c, catalog) for c in (eq.this, eq.expression))
+            left, right = (column_table(select, c, catalog) for c in (eq.this, eq.expression))
             if left is None or right is None or left.lower() == right.lower():
                 continue
             target = points_at.get(f"{left}.{eq.this.name}".lower())
@@ -322,7 +325,7 @@ def fan_out_problems(sql: str, catalog: SchemaCatalog, question: str = "") -> li
         for one, many in shared:
             referrers.setdefault(one, set()).add(many)
         target = per_entity if per_entity and select.args.get("having") is not None else counted
-        for agg, table in _summed_tables(select, catalog, target[1] if target else None):
+        for agg, table in summed_tables(select, catalog, target[1] if target else None):
             repeating = _repeating(table, joined, referrers)
             if not repeating:
                 continue
@@ -366,7 +369,7 @@ def _reads(select: exp.Select, column: exp.Column, alias: str, table: str, catal
     """Whether ``column`` (anywhere under ``select``) reads the table written ``alias``."""
     if column.table:
         return column.table.lower() == alias
-    return own(select, column) and _column_table(select, column, catalog) == table
+    return own(select, column) and column_table(select, column, catalog) == table
 
 
 def _distinct_counts(select: exp.Select, catalog: SchemaCatalog, counted: str | None) -> list[exp.Count]:
@@ -401,7 +404,7 @@ def _drop_dangling(
     if any(not isinstance(j.this, exp.Table) or j.side or j.kind not in ("", "INNER") for j in joins):
         return None
     distinct = _distinct_counts(select, catalog, counted)
-    aggregated = {table.lower() for _, table in _summed_tables(select, catalog, counted)}
+    aggregated = {table.lower() for _, table in summed_tables(select, catalog, counted)}
     if distinct and counted is not None:
         aggregated.add(counted.lower())
     referrers = _referrers(catalog)
@@ -506,7 +509,7 @@ def key_mismatch_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
                 continue
             sides = []
             for column in (node.this, node.expression):
-                table = _column_table(select, column, catalog)
+                table = column_table(select, column, catalog)
                 sides.append(f"{table}.{column.name}".lower() if table else None)
             left, right = sides
             if left is None or right is None or left not in domains or right not in domains:
@@ -644,7 +647,7 @@ def stray_distinct_count_problems(question: str, sql: str, catalog: SchemaCatalo
             column = first if isinstance(first, exp.Column) else None
             if column is None or not own(select, count) or re.search(r"(?:key|_id|^id)$", column.name, re.I):
                 continue
-            table = _column_table(select, column, catalog)
+            table = column_table(select, column, catalog)
             if table is None:
                 continue
             bare = re.sub(r"^[a-z]{1,2}_", "", column.name.lower())
@@ -717,7 +720,7 @@ def inner_null_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
                 continue
             if isinstance(null.parent, exp.Not):
                 continue  # IS NOT NULL
-            table = _column_table(select, column, catalog)
+            table = column_table(select, column, catalog)
             written = column.table.lower() if column.table else (table or "").lower()
             if table is None or written in outer or f"{table}.{column.name}".lower() not in keys:
                 continue
@@ -743,7 +746,7 @@ def unlinked_join_problems(sql: str, catalog: SchemaCatalog) -> list[str]:
             alias, name = join.this.alias_or_name.lower(), join.this.name.lower()
             columns = list(on.find_all(exp.Column))
             if not columns or any(
-                (c.table.lower() == alias) if c.table else _column_table(select, c, catalog) in (name, None)
+                (c.table.lower() == alias) if c.table else column_table(select, c, catalog) in (name, None)
                 for c in columns
             ):
                 continue
@@ -933,8 +936,8 @@ def text_date_problems(sql: str) -> list[str]:
 _ASKED_YEAR = re.compile(r"(?<![\d.,$])(?:19|20)\d\d(?![\d%]|[.,]\d)")
 
 
-def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
-    return [*_conjuncts(node.this), *_conjuncts(node.expression)] if isinstance(node, exp.And) else [node]
+def conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    return [*conjuncts(node.this), *conjuncts(node.expression)] if isinstance(node, exp.And) else [node]
 
 
 def open_year_problems(sql: str, years: list[str]) -> list[str]:
@@ -944,13 +947,13 @@ def open_year_problems(sql: str, years: list[str]) -> list[str]:
     problems = []
     for select in tree.find_all(exp.Select) if tree is not None else []:
         where = select.args.get("where")
-        conjuncts = _conjuncts(where.this) if where is not None else []
+        terms = conjuncts(where.this) if where is not None else []
         ends = {
             c.this.name.lower()
-            for c in conjuncts
+            for c in terms
             if isinstance(c, exp.LT | exp.LTE | exp.Between) and isinstance(c.this, exp.Column)
         }
-        for c in conjuncts:
+        for c in terms:
             if not (isinstance(c, exp.GTE | exp.GT) and isinstance(c.this, exp.Column)):
                 continue
             year = next((y for y in years if y in c.expression.sql(dialect="duckdb")), None)
@@ -976,7 +979,7 @@ def unfiltered_overall_repair(question: str, sql: str) -> tuple[str, list[str]] 
     bounds = years | {str(int(y) + 1) for y in years}
     period = [
         c
-        for c in _conjuncts(where.this)
+        for c in conjuncts(where.this)
         if (found := set(_ASKED_YEAR.findall(c.sql(dialect="duckdb"))))
         and found <= bounds
         and (found & years or re.search(r"<(?!=)", c.sql(dialect="duckdb")))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
+from atomwork.agents.join_grain import Duplicated, warehouse_duplicates
 from atomwork.agents.sql_analyst import SURE, period_hints, results_agree
 from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.evals.scoring import score_answer
@@ -88,7 +89,9 @@ def label_run(case: EvalCase, expected: Table, result: RunResult) -> LabeledQues
     return item if item.attempts else None
 
 
-def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[bool]:
+def verifier_passes(
+    question: LabeledQuestion, catalog: SchemaCatalog, duplicated: Duplicated | None = None
+) -> list[bool]:
     """Replay the verifier's rule on each stored query of one question: it passes the answer checks
     (run again here) and agrees with another passing query, or its recorded token probabilities
     made it sure alone."""
@@ -97,7 +100,13 @@ def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[b
     glossary = STANDARD.for_schema(catalog)
     clean = [
         not check_sql_answer(
-            question.question, a.sql, a.table, catalog, period_years=years, glossary=glossary
+            question.question,
+            a.sql,
+            a.table,
+            catalog,
+            period_years=years,
+            glossary=glossary,
+            duplicated=duplicated,
         )
         for a in question.attempts
     ]
@@ -115,11 +124,15 @@ def verifier_passes(question: LabeledQuestion, catalog: SchemaCatalog) -> list[b
 
 
 def measure(
-    items: Sequence[LabeledQuestion], catalog_for: Callable[[DatasetName], SchemaCatalog]
+    items: Sequence[LabeledQuestion],
+    catalog_for: Callable[[DatasetName], SchemaCatalog],
+    duplicated_for: Callable[[DatasetName], Duplicated] | None = None,
 ) -> VerifierFigures:
     queries = right = passed = true_pass = wrong_rejected = 0
     for item in items:
-        for attempt, ok in zip(item.attempts, verifier_passes(item, catalog_for(item.dataset)), strict=True):
+        duplicated = duplicated_for(item.dataset) if duplicated_for else None
+        decisions = verifier_passes(item, catalog_for(item.dataset), duplicated)
+        for attempt, ok in zip(item.attempts, decisions, strict=True):
             queries += 1
             right += attempt.correct
             passed += ok
@@ -153,14 +166,23 @@ def evaluate_labeled(model: object = None) -> dict[str, float]:
 
     items = load()
     catalogs: dict[DatasetName, SchemaCatalog] = {}
+    warehouses: dict[DatasetName, Warehouse] = {}
+
+    def warehouse_for(name: DatasetName) -> Warehouse:
+        if name not in warehouses:
+            warehouses[name] = Warehouse.open(dataset_path(name))
+        return warehouses[name]
 
     def catalog_for(name: DatasetName) -> SchemaCatalog:
         if name not in catalogs:
-            with Warehouse.open(dataset_path(name)) as warehouse:
-                catalogs[name] = SchemaCatalog.read(warehouse)
+            catalogs[name] = SchemaCatalog.read(warehouse_for(name))
         return catalogs[name]
 
-    figures = measure(items, catalog_for)
+    try:
+        figures = measure(items, catalog_for, lambda name: warehouse_duplicates(warehouse_for(name)))
+    finally:
+        for warehouse in warehouses.values():
+            warehouse.close()
     return {
         "questions": float(len(items)),
         "queries": float(figures.queries),

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer
+from atomwork.agents.join_grain import warehouse_duplicates
 from atomwork.agents.sql_analyst import period_hints
 from atomwork.agents.sql_hints import from_clause
 from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
@@ -363,7 +364,13 @@ def test_answer_checks_accept_every_hand_written_answer(
     years = sorted({str(y) for h in hints for y in (h.start.year, h.end.year)})
     table = warehouse.query(case.sql)
     problems = check_sql_answer(
-        case.question, case.sql, table, catalog, period_years=years, glossary=STANDARD.for_schema(catalog)
+        case.question,
+        case.sql,
+        table,
+        catalog,
+        period_years=years,
+        glossary=STANDARD.for_schema(catalog),
+        duplicated=warehouse_duplicates(warehouse),
     )
     assert problems == []
 

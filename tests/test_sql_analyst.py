@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from atomwork.agents.answer_checks import check_sql_answer, named_values
+from atomwork.agents.answer_checks import check_sql_answer, named_values, question_years
 from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
     ASK_TOOL,
@@ -764,3 +764,32 @@ def test_a_data_value_spelled_like_a_measure_word_is_the_value(catalog: SchemaCa
     assert "revenue" in named("What were total sales in 1997?")
     notes = question_notes("What is the total salary of Sales employees?", catalog, glossary)
     assert not any(n.startswith("revenue") for n in notes)
+
+
+def test_an_average_count_held_in_a_column_is_one_average(warehouse, catalog: SchemaCatalog):
+    asked = "What was the average number of leads per campaign for campaigns that started in 1998?"
+    notes = question_notes(asked, catalog, STANDARD)
+    assert "answer shape: one row: avg(leads) over the campaigns rows" in notes
+    sql = (
+        "SELECT avg(leads) FROM campaigns "
+        "WHERE start_date >= DATE '1998-01-01' AND start_date < DATE '1999-01-01'"
+    )
+    assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    # Any other column averaged is no count: line items are counted, not their quantities averaged.
+    items = "What is the average number of line items per order?"
+    quantity = "SELECT avg(l_quantity) FROM lineitem"
+    assert "the question asks how many, but the query counts nothing" in check_sql_answer(
+        items, quantity, warehouse.query(quantity), catalog, glossary=STANDARD
+    )
+    # Counted things with no column of their own are still counted per entity, then averaged.
+    tickets = question_notes(
+        "What was the average number of tickets per customer in 1997?", catalog, STANDARD
+    )
+    assert any("count the tickets of each customer in a subquery" in n for n in tickets)
+
+
+def test_a_number_compared_is_not_a_year(warehouse, catalog: SchemaCatalog):
+    asked = "How many parts have a retail price above 1900?"
+    sql = "SELECT count(*) FROM part WHERE p_retailprice > 1900"
+    assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    assert question_years("How many orders of more than 1995 dollars were placed in 1996?") == ["1996"]

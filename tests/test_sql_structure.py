@@ -760,6 +760,15 @@ def test_what_never_happened_is_not_counted_from_what_did(catalog):
             catalog,
         )
     )
+    # "Placed no orders in 1996": a verb with "no" asks about what did not happen as well.
+    placed = (
+        "SELECT count(DISTINCT c_custkey) FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01'"
+    )
+    assert any(
+        "asks about what did not happen ('placed no')" in p
+        for p in check_sql_answer("How many customers placed no orders in 1996?", placed, one, catalog)
+    )
 
 
 def test_a_column_the_question_spells_out_is_used(crm):
