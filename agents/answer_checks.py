@@ -94,7 +94,12 @@ AVERAGE_COUNT_OF = re.compile(
 
 def grouped_by(question: str) -> re.Match[str] | None:
     """The breakdown phrase of ``question`` ("by region", "per month"), if it asks for one."""
-    return _GROUPED.search(AVERAGE_COUNT_OF.sub(lambda m: f"average number of {m.group(1)}", question))
+    return _GROUPED.search(_without_averaged_entity(question))
+
+
+def _without_averaged_entity(question: str) -> str:
+    """``question`` less the "per campaign" of "the average number of leads per campaign"."""
+    return AVERAGE_COUNT_OF.sub(lambda m: f"average number of {m.group(1)}", question)
 
 
 # Dimensions whose rows a period always has ("monthly revenue in 1995" has twelve).
@@ -1729,7 +1734,9 @@ def asks_one_figure(question: str) -> bool:
 
 def _asks_several(question: str) -> bool:
     """A breakdown, a list, a ranking or a comparison: the answer has several rows."""
-    return bool(_SEVERAL.search(question) or grouped_by(question) or breakdowns(question))
+    return bool(
+        _SEVERAL.search(_without_averaged_entity(question)) or grouped_by(question) or breakdowns(question)
+    )
 
 
 _PERIOD_VALUE = {

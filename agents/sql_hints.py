@@ -62,7 +62,27 @@ _PHRASE_SPLIT = re.compile(r",|;|\(|\)|\bor\b|\balso\b|\band\b", re.I)
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:4] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP}
+    """The words of ``text`` less their endings: "shipped" and "shipping" are "ship"."""
+    stems = set()
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        if word in _STOP:
+            continue
+        stem = re.sub(r"ies$", "y", word)
+        stem = re.sub(r"(?<=[sxz])es$|(?<=[cs]h)es$|(?<!s)s$|ing$|ed$", "", stem)
+        stem = stem if len(stem) >= 3 else word
+        stems.add(stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiou" else stem)
+    return stems
+
+
+def _uses(asked: set[str], phrase: set[str]) -> bool:
+    """Whether the question's stems take in every stem of ``phrase``, one the start of the other
+    ("ship" and "shipment"; but "departure" is not "department")."""
+    return bool(phrase) and all(any(_same_root(a, p) for a in asked) for p in phrase)
+
+
+def _same_root(one: str, other: str) -> bool:
+    short, long = sorted((one, other), key=len)
+    return short == long or (len(short) >= 4 and long.startswith(short))
 
 
 def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
@@ -78,7 +98,7 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
         # "nation of a customer" is named by "nation" ("of a" only says whose); "number of orders"
         # needs all its words.
         phrases += [_stems(p.split(" of a")[0]) for p in _PHRASE_SPLIT.split(term) if " of a" in p]
-        return any(p and p <= asked for p in phrases)
+        return any(_uses(asked, p) for p in phrases)
 
     # "How many employees did we have at the end of 1997": a count at a moment is the
     # definition "employees on staff at a date D", though the question says no "staff".
@@ -86,7 +106,7 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
 
     def at_moment(definition: Definition) -> bool:
         entity = definition.term.split()[0]
-        return moment and " at a date " in definition.term and bool(_stems(entity) & asked)
+        return moment and " at a date " in definition.term and _uses(asked, _stems(entity))
 
     chosen = [d for d in glossary.definitions if d in measures or named(d) or at_moment(d)]
     # Which date dates a period matters only when the question has one; otherwise its join

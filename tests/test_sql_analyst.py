@@ -775,6 +775,12 @@ def test_an_average_count_held_in_a_column_is_one_average(warehouse, catalog: Sc
         "WHERE start_date >= DATE '1998-01-01' AND start_date < DATE '1999-01-01'"
     )
     assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    # One average over them all, not one per campaign.
+    each = sql.replace("avg(leads)", "avg(leads) OVER (PARTITION BY campaign_id)")
+    assert any(
+        p.startswith("the question asks for one figure, but the query returned")
+        for p in check_sql_answer(asked, each, warehouse.query(each), catalog, glossary=STANDARD)
+    )
     # Any other column averaged is no count: line items are counted, not their quantities averaged.
     items = "What is the average number of line items per order?"
     quantity = "SELECT avg(l_quantity) FROM lineitem"
@@ -793,3 +799,15 @@ def test_a_number_compared_is_not_a_year(warehouse, catalog: SchemaCatalog):
     sql = "SELECT count(*) FROM part WHERE p_retailprice > 1900"
     assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
     assert question_years("How many orders of more than 1995 dollars were placed in 1996?") == ["1996"]
+
+
+def test_definitions_are_named_by_the_words_not_their_first_letters(catalog: SchemaCatalog):
+    def terms(question: str) -> list[str]:
+        return [n.split(" (")[0] for n in question_notes(question, catalog, STANDARD)]
+
+    # "Department" is not "departures", nor "salary" "sales".
+    assert "departures" not in terms("How much did each department spend in 1996?")
+    assert "revenue" not in terms("Average salary per region for employees hired in 1995")
+    assert "departures" in terms("Which department lost the most employees in 1997?")
+    assert "departures" in terms("How many employees departed in 1997?")
+    assert any(t.startswith("late shipment") for t in terms("How many line items were shipped late in 1995?"))

@@ -213,7 +213,7 @@ STANDARD = Glossary(
             "employees.termination_date",
         ),
         _d(
-            "departures (terminations, leavers) in a period",
+            "departures (terminations, leavers, employees lost) in a period",
             "count(*) FROM employees WHERE termination_date is in the period",
             "employees.termination_date",
             words=("departures", "leavers", "terminations", "departed"),
