@@ -163,18 +163,23 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in bare.split("_") if p]
 
 
-def count_column(catalog: SchemaCatalog, entity: str, counted: str) -> str | None:
-    """``table.column``: the numeric column of the ``entity`` table named for ``counted``
-    ("leads" of campaigns), which holds each row's count."""
-    stem = entity.lower().rstrip("s")[:5]
-    word = counted.split()[-1].lower()
-    for table in catalog.tables:
-        if not table.name.lower().startswith(stem):
-            continue
-        for column in table.columns:
-            if column.numeric and column.name.lower() in (word, word.rstrip("s"), f"{word}s"):
-                return f"{table.name}.{column.name}"
-    return None
+_AVERAGE_NUMBER_OF = re.compile(
+    r"\b(?:average|mean) (?:number|count) of "
+    r"([a-z]+(?: (?!(?:per|for|of|in|by|from|at|on|with|that)\b)[a-z]+)?)",
+    re.I,
+)
+
+
+def _averages_count_column(question: str, lowered_sql: str, catalog: SchemaCatalog) -> bool:
+    """ "The average number of leads per campaign", "... of employees of accounts": avg() of a
+    numeric column named for the things counted (leads, employee_count) already holds the counts."""
+    asked = _AVERAGE_NUMBER_OF.search(question)
+    if asked is None:
+        return False
+    stem = asked.group(1).split()[-1].lower().rstrip("s")[:6]
+    numeric = {c.name.lower() for t in catalog.tables for c in t.columns if c.numeric}
+    averaged = re.findall(r"\bavg\s*\(\s*(?:\w+\.)?(\w+)\s*\)", lowered_sql)
+    return any(name in numeric and stem in name for name in averaged)
 
 
 # "A retail price above 1900": a number compared, not a year.
@@ -547,10 +552,7 @@ def check_sql_answer(
 
     # The aggregation must fit the question's measure.
     # "The average number of leads per campaign" may average a column that holds the count.
-    averaged_count = (per_entity := AVERAGE_COUNT_OF.search(question)) and (
-        (held := count_column(catalog, per_entity.group(2), per_entity.group(1))) is not None
-        and re.search(rf"\bavg\s*\(\s*(?:\w+\.)?{held.rpartition('.')[2].lower()}\s*\)", lowered_sql)
-    )
+    averaged_count = _averages_count_column(question, lowered_sql, catalog)
     counts = re.search(r"\bcount\s*\(|\bsum\s*\(", lowered_sql)
     if _COUNT.search(question) and not counts and not averaged_count:
         problems.append("the question asks how many, but the query counts nothing")

@@ -26,7 +26,6 @@ from atomwork.agents.answer_checks import (
     asks_part_of_year,
     both_years,
     compares_years,
-    count_column,
     dated_words,
     grouped_by,
     moment_only_years,
@@ -161,7 +160,7 @@ def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | N
     )
     if per_entity:
         counted, entity = per_entity.groups()
-        held = count_column(catalog, entity, counted) if catalog is not None else None
+        held = _count_column(catalog, entity, counted) if catalog is not None else None
         if held is not None:
             # campaigns.leads already holds each campaign's count of leads.
             return f"one row: avg({held.rpartition('.')[2]}) over the {held.rpartition('.')[0]} rows"
@@ -183,6 +182,20 @@ def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | N
     if asks_one_figure(question):
         # "Total revenue from customers in CHINA" is one sum over them all, not one per customer.
         return "one row with the overall figure, no GROUP BY"
+    return None
+
+
+def _count_column(catalog: SchemaCatalog, entity: str, counted: str) -> str | None:
+    """``table.column``: the numeric column of the ``entity`` table named for ``counted``
+    ("leads" of campaigns), which holds each row's count."""
+    stem = entity.lower().rstrip("s")[:5]
+    word = counted.split()[-1].lower()
+    for table in catalog.tables:
+        if not table.name.lower().startswith(stem):
+            continue
+        for column in table.columns:
+            if column.numeric and column.name.lower() in (word, word.rstrip("s"), f"{word}s"):
+                return f"{table.name}.{column.name}"
     return None
 
 

@@ -775,6 +775,10 @@ def test_an_average_count_held_in_a_column_is_one_average(warehouse, catalog: Sc
         "WHERE start_date >= DATE '1998-01-01' AND start_date < DATE '1999-01-01'"
     )
     assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    # A count column of the rows averaged, whatever follows the counted word.
+    email = "What is the average number of leads of the email campaigns?"
+    leads = "SELECT avg(leads) FROM campaigns WHERE channel = 'email'"
+    assert check_sql_answer(email, leads, warehouse.query(leads), catalog, glossary=STANDARD) == []
     # One average over them all, not one per campaign.
     each = sql.replace("avg(leads)", "avg(leads) OVER (PARTITION BY campaign_id)")
     assert any(
