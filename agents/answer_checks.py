@@ -30,6 +30,7 @@ from atomwork.agents.sql_structure import (
     partitioned_figure_problems,
     stray_distinct_count_problems,
     summed_share_problems,
+    table_aliases,
     text_date_problems,
     ungrouped_having_problems,
     unknown_value_problems,
@@ -163,6 +164,13 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in bare.split("_") if p]
 
 
+def _spelled_as_data(question: str, value: str) -> bool:
+    """Whether ``question`` writes the capitalized ``value`` letter for letter after its first word."""
+    if not value[:1].isupper():
+        return False
+    return any(m.start() > 0 for m in re.finditer(rf"(?<![\w'-]){re.escape(value)}(?![\w'-])", question))
+
+
 _AVERAGE_NUMBER_OF = re.compile(
     r"\b(?:average|mean) (?:number|count) of "
     r"([a-z]+(?: (?!(?:per|for|of|in|by|from|at|on|with|that)\b)[a-z]+)?)",
@@ -231,10 +239,13 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
             if re.search(phrase, text) or _names_outcome(words, text):
                 found.setdefault(value, column)
     # Prefer the longest match: "MIDDLE EAST" over "EAST" if both were values.
+    # ...but "urgent" names 'urgent' as much as '1-URGENT': the digit is no word of the question.
     return {
         v: c
         for v, c in found.items()
-        if not any(v != o and v.lower() in o.lower() and len(o) > len(v) for o in found)
+        if not any(
+            v != o and v.lower() in o.lower() and set(_value_words(o)) > set(_value_words(v)) for o in found
+        )
     }
 
 
@@ -449,8 +460,9 @@ def check_sql_answer(
     for value, column in named_values(question, catalog).items():
         tokens = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if len(w) >= 3]
         # "marketing campaigns" does not name the employees' department 'Marketing': a value binds
-        # when the query reads its table, or when the question writes it in capitals ("ASIA").
-        exact = value.isupper() and value in question
+        # when the query reads its table, or when the question writes it as the data spells it,
+        # in capitals ("ASIA") or capitalized past the first word ("spend on Travel").
+        exact = (value.isupper() and value in question) or _spelled_as_data(question, value)
         if column.split(".", 1)[0].lower() not in used and not exact:
             continue
         if not all(t in literals for t in tokens):
@@ -817,8 +829,10 @@ _ABBREVIATIONS = {"quantity": "qty", "account": "acct", "balance": "bal", "numbe
 
 _NEGATED = re.compile(
     r"\bnever\b|\b(?:have|has|had|did|do|does)(?:\s+not|n't)\b|\bwithout\s+(?:any|an?)\b|"
-    r"\b(?:with|have|has|had|having|contain|contains|contained|include|includes)\s+no\b|"
-    r"\b(?:[a-z]+ed|made|got|won|bought|sent|took|gave|paid|spent|sold|saw|place|make|get)\s+(?:no|zero)\b",
+    r"\b(?:with|have|has|had|having|contain|contains|contained|include|includes)\s+no\b"
+    r"(?!\s+(?:later|earlier|more|less|fewer|longer|sooner)\b)|"
+    # "placed no orders", "supply no parts", "received zero discount"; not "no more than".
+    r"(?<=[a-z] )(?:no|zero)\s+(?!(?:later|earlier|more|less|fewer|longer|sooner|than|one)\b)[a-z]{3,}",
     re.I,
 )
 _SQL_NEGATION = re.compile(r"\bnot\b|\bexcept\b|\bis\s+null\b|=\s*0\b|<>|!=|\banti\s+join\b", re.I)
@@ -1563,10 +1577,20 @@ def _part_of_whole_problems(question: str, sql: str, table: Table, catalog: Sche
     where = tree.args.get("where") if isinstance(tree, exp.Select) else None
     if divisions and where is not None and where.find(exp.Subquery) is None:
         lowered, in_where = sql.lower(), where.sql(dialect="duckdb").lower()
-        named = [v for v in named_values(question, catalog) if f"'{v.lower()}'" in in_where]
+        # Values of tables the query does not read ('urgent' of support tickets) are not its part.
+        read = set(table_aliases(tree).values()) if isinstance(tree, exp.Select) else set()
+        holders = catalog.categorical()
+        asked = [
+            v
+            for v, c in named_values(question, catalog).items()
+            if any(
+                h.split(".", 1)[0].lower() in read for h in [c, *(h for h, vs in holders.items() if v in vs)]
+            )
+        ]
+        named = [v for v in asked if f"'{v.lower()}'" in in_where]
         if (
             named
-            and len(named) == len(named_values(question, catalog))
+            and len(named) == len(asked)
             and all(lowered.count(f"'{v.lower()}'") == in_where.count(f"'{v.lower()}'") for v in named)
         ):
             problems.append(

@@ -12,7 +12,10 @@ from atomwork.agents.planner import goal_parts
 
 # Asks that need several tools or a written product, not one query ("return flag" is a column).
 _MULTI_STEP = re.compile(
-    r"\b(report|draft|memo|e-?mail|message|brief|(?<!return )(?<!status )flag|anomal\w*|outliers?|unusual|"
+    r"\b(report|draft|memo|brief|(?<!return )(?<!status )flag|anomal\w*|outliers?|unusual|"
+    # "Email campaigns" are a channel; "write an email to the CFO" is a deliverable.
+    r"(?:write|send|compose|prepare)\s+(?:\w+\s+){0,3}?(?:e-?mail|message)|(?:an?|the)\s+e-?mail\s+to|"
+    r"(?:^|[.;!?]\s*)(?:please\s+)?e-?mail(?!\s+campaigns?\b)|"
     r"analy[sz]e|analysis|"
     r"explain|why|forecast|recommend\w*|investigate|summari[sz]e|summary|presentation)\b",
     re.I,

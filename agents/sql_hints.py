@@ -252,11 +252,14 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
                 notes.append(f"{who} at {p.phrase}: {filled}")
     notes.extend(look_alikes(question, catalog, glossary))
     # Where the values the question names live: "won" is stage 'Closed Won', "ASIA" is r_name.
-    notes.extend(
-        f"'{value}' is a value of {column}"
-        for value, column in named_values(question, catalog).items()
-        if _surely_named(question, value, column)
-    )
+    # "The Support department's spending": 'Support' is in expenses.department as well. A value
+    # in many tables (a region) is left to the join notes: listing them all only adds noise.
+    categorical = catalog.categorical()
+    for value, column in named_values(question, catalog).items():
+        if not _surely_named(question, value, column):
+            continue
+        holders = [column, *(c for c, listed in categorical.items() if c != column and value in listed)]
+        notes.append(f"'{value}' is a value of {' and '.join(holders if len(holders) <= 3 else [column])}")
     spans = year_spans(question)
     moments = moment_only_years(question)
     years = [

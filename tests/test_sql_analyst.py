@@ -488,6 +488,11 @@ def test_router_sends_questions_to_sql_and_multi_step_work_to_the_planner():
     assert not is_single_question("Compare 1996 and 1997 revenue by region and flag unusual regions")
     assert not is_single_question("Analyze last quarter's sales by region, flag anomalies and draft a report")
     assert not is_single_question("Which regions look unusual in 1996 revenue? Write a memo")
+    # An email campaign is a channel of the data; an email to someone is a deliverable.
+    assert is_single_question("What was the average number of conversions per campaign for email campaigns?")
+    assert not is_single_question("Write a short email to the sales director with 1997 revenue by region")
+    assert not is_single_question("Revenue by region for 1997 and an email to the CFO")
+    assert not is_single_question("Email revenue by region for 1997 to the CFO")
 
 
 def test_a_question_costs_two_model_calls_and_no_plan(warehouse):
@@ -815,3 +820,21 @@ def test_definitions_are_named_by_the_words_not_their_first_letters(catalog: Sch
     assert "departures" in terms("Which department lost the most employees in 1997?")
     assert "departures" in terms("How many employees departed in 1997?")
     assert any(t.startswith("late shipment") for t in terms("How many line items were shipped late in 1995?"))
+
+
+def test_a_value_written_as_the_data_spells_it_binds(warehouse, catalog: SchemaCatalog):
+    asked = "How much did the Support department spend on Travel in 1996?"
+    salaries = (
+        "SELECT sum(salary) FROM employees WHERE department = 'Support' "
+        "AND hire_date >= DATE '1996-01-01' AND hire_date < DATE '1997-01-01'"
+    )
+    problems = check_sql_answer(asked, salaries, warehouse.query(salaries), catalog, glossary=STANDARD)
+    assert "the question names 'Travel' (expenses.category) but the query does not filter on it" in problems
+    assert any(p.startswith("the question asks for expenses") for p in problems)  # "spend" is expenses
+    right = (
+        "SELECT sum(amount) FROM expenses WHERE department = 'Support' AND category = 'Travel' "
+        "AND month >= DATE '1996-01-01' AND month < DATE '1997-01-01'"
+    )
+    assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
+    notes = question_notes(asked, catalog, STANDARD)
+    assert "'Support' is a value of employees.department and expenses.department" in notes

@@ -249,7 +249,7 @@ STANDARD = Glossary(
             "expenses.amount per month (month is the first day of the month); budgets hold "
             "revenue_budget and expense_budget per region and month",
             "expenses.amount",
-            words=("expenses", "expense", "spending", "costs"),
+            words=("expenses", "expense", "spending", "costs", "spend", "spent"),
             uses=("amount",),
             unless=("budget", "budgeted", "marketing", "campaign", "campaigns", "supply"),
         ),
