@@ -94,8 +94,13 @@ AVERAGE_COUNT_OF = re.compile(
 
 
 def grouped_by(question: str) -> re.Match[str] | None:
-    """The breakdown phrase of ``question`` ("by region", "per month"), if it asks for one."""
-    return _GROUPED.search(_without_averaged_entity(question))
+    """The breakdown phrase of ``question`` ("by region", "per month"), if it asks for one.
+    "Spent by the Finance department" names one department (capitalized, as the data spells
+    it): who spent, not a breakdown."""
+    for match in _GROUPED.finditer(_without_averaged_entity(question)):
+        if not any(w[:1].isupper() for w in match.group(0).split()[1:-1]):
+            return match
+    return None
 
 
 def _without_averaged_entity(question: str) -> str:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from atomwork.agents.answer_checks import check_sql_answer, named_values, question_years
+from atomwork.agents.answer_checks import check_sql_answer, grouped_by, named_values, question_years
 from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
     ASK_TOOL,
@@ -838,3 +838,9 @@ def test_a_value_written_as_the_data_spells_it_binds(warehouse, catalog: SchemaC
     assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
     notes = question_notes(asked, catalog, STANDARD)
     assert "'Support' is a value of employees.department and expenses.department" in notes
+
+
+def test_by_one_named_department_is_who_not_a_breakdown():
+    assert grouped_by("Expenses by department in 1997") is not None
+    assert grouped_by("How much was spent on Software by the Finance department in 1997?") is None
+    assert grouped_by("Revenue by the EUROPE region and by month") is not None  # "by month" still is
