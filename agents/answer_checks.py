@@ -14,8 +14,10 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from atomwork.agents.data_probe import DataProbe
 from atomwork.agents.date_spans import point_problems, points_in_time, span_problems, year_spans
-from atomwork.agents.join_grain import Duplicated, repeated_join_problems
+from atomwork.agents.join_grain import repeated_join_problems
+from atomwork.agents.null_membership import null_membership_problems
 from atomwork.agents.sql_structure import (
     counted_table,
     counted_table_problems,
@@ -378,7 +380,7 @@ def check_sql_answer(
     *,
     period_years: list[str] | None = None,
     glossary: Glossary | None = None,
-    duplicated: Duplicated | None = None,
+    probe: DataProbe | None = None,
 ) -> list[str]:
     """The reasons the result does not answer ``question`` (empty when every check holds)."""
     problems: list[str] = []
@@ -555,8 +557,10 @@ def check_sql_answer(
     # "How many orders" over orders JOIN lineitem counts line items: a join multiplies rows,
     # and so does avg(c_acctbal) over customer JOIN orders; "how many customers" counts customers.
     problems.extend(fan_out_problems(sql, catalog, question))
-    if duplicated is not None:
-        problems.extend(repeated_join_problems(question, sql, catalog, duplicated))
+    # What the text cannot tell, the data answers: which join values repeat, which lists hold NULL.
+    if probe is not None:
+        problems.extend(repeated_join_problems(question, sql, catalog, probe))
+        problems.extend(null_membership_problems(sql, probe))
     problems.extend(counted_table_problems(question, sql, catalog))
     problems.extend(stray_distinct_count_problems(question, sql, catalog))
     problems.extend(grouped_window_problems(sql))
@@ -1496,6 +1500,13 @@ def _column_breakdown_problems(question: str, table: Table, catalog: SchemaCatal
     ]
 
 
+_ASKS_EXTREME_VALUE = re.compile(
+    r"^\s*what (?:is|was|were|are) the (?:single )?(?:highest|lowest|largest|smallest|biggest|maximum|"
+    r"minimum|max|min|top|greatest|least)\b(?![^?]*\b(?:name|who|which)\b)",
+    re.I,
+)
+
+
 def _shape_problems(question: str, table: Table) -> list[str]:
     problems = []
     # DuckDB reads a bare table name ("SELECT region ...") as the whole row, a struct.
@@ -1517,6 +1528,16 @@ def _shape_problems(question: str, table: Table) -> list[str]:
             r"\b(id|key|number)\b", question, re.I
         ):
             problems.append(f"the answer is an identifier column ({table.columns[0]}), not a measure")
+    # "What was the highest salary": the salary itself, not who earned it.
+    if (
+        _ASKS_EXTREME_VALUE.search(question)
+        and table.rows
+        and not any(isinstance(v, int | float) and not isinstance(v, bool) for row in table.rows for v in row)
+    ):
+        problems.append(
+            "the question asks for the value itself (a number), but the result holds none: "
+            "select the figure (max(...) or min(...)), not only who or what has it"
+        )
     # "Monthly revenue in 1995" is a breakdown as much as "revenue by month" (but "the average
     # monthly revenue" is one figure).
     periods = PERIOD_DIMENSIONS & set(breakdowns(question))

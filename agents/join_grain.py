@@ -10,10 +10,9 @@ Joins along the schema's keys are :func:`~atomwork.agents.sql_structure.fan_out_
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlglot import exp
 
+from atomwork.agents.data_probe import DataProbe
 from atomwork.agents.sql_structure import (
     column_table,
     conjuncts,
@@ -23,32 +22,16 @@ from atomwork.agents.sql_structure import (
     summed_tables,
     table_aliases,
 )
-from atomwork.errors import AtomworkError
 from atomwork.tools.schema import SchemaCatalog
-from atomwork.tools.warehouse import Warehouse
 
-__all__ = ["Duplicated", "repeated_join_problems", "warehouse_duplicates"]
-
-Duplicated = Callable[[str, str, list[str], str | None], bool]
-"""(table, alias, join columns, filter on that table alone or None) -> whether some join values
-occur in more than one of the rows the filter keeps."""
+__all__ = ["repeated_join_problems"]
 
 
-def warehouse_duplicates(warehouse: Warehouse) -> Duplicated:
-    """:data:`Duplicated` answered by ``warehouse`` (unknown, so False, where it cannot say)."""
-
-    def duplicated(table: str, alias: str, columns: list[str], where: str | None) -> bool:
-        keys = ", ".join(f'{alias}."{c}"' for c in columns)
-        sql = (
-            f'SELECT 1 FROM "{table}" AS {alias}{f" WHERE {where}" if where else ""} '
-            f"GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"
-        )
-        try:
-            return bool(warehouse.fetch(sql, timeout=5).rows)
-        except AtomworkError:
-            return False  # not readable or not runnable alone: no evidence either way
-
-    return duplicated
+def _duplicated(probe: DataProbe, table: str, alias: str, columns: list[str], where: str | None) -> bool:
+    """Whether some ``columns`` values occur in more than one of the ``table`` rows ``where`` keeps."""
+    keys = ", ".join(f'{alias}."{c}"' for c in columns)
+    kept = f" WHERE {where}" if where else ""
+    return probe(f'SELECT 1 FROM "{table}" AS {alias}{kept} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1')
 
 
 def _joined_on(select: exp.Select, catalog: SchemaCatalog) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -108,9 +91,7 @@ def _own_filter(select: exp.Select, alias: str, catalog: SchemaCatalog) -> str |
     return " AND ".join(f"({k})" for k in kept) or None
 
 
-def repeated_join_problems(
-    question: str, sql: str, catalog: SchemaCatalog, duplicated: Duplicated
-) -> list[str]:
+def repeated_join_problems(question: str, sql: str, catalog: SchemaCatalog, probe: DataProbe) -> list[str]:
     """Sums, averages and counts of one table's rows over a join on columns that the other table
     holds more than once among the rows the query keeps: each row is counted once per match."""
     tree = parse(sql)
@@ -130,7 +111,7 @@ def repeated_join_problems(
                     continue
                 other_columns = sorted({c for _, c in columns})
                 repeater = aliases[other]
-                if duplicated(repeater, other, other_columns, _own_filter(select, other, catalog)):
+                if _duplicated(probe, repeater, other, other_columns, _own_filter(select, other, catalog)):
                     problems.append(
                         f"{agg.sql(dialect='duckdb')} adds up {table} rows, but {repeater} has several "
                         f"rows for the same {', '.join(other_columns)}, so the join repeats each {table} row "

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
-from atomwork.agents.join_grain import warehouse_duplicates
+from atomwork.agents.data_probe import warehouse_probe
 from atomwork.agents.sql_feedback import error_hints
 from atomwork.agents.sql_hints import question_notes
 from atomwork.agents.sql_repair import repairs
@@ -469,7 +469,7 @@ class SqlAnalyst:
             self.catalog,
             period_years=years,
             glossary=self.glossary,
-            duplicated=warehouse_duplicates(self.warehouse),
+            probe=warehouse_probe(self.warehouse),
         )
         if candidate.problems:
             listed = "\n".join(f"- {p}" for p in candidate.problems)

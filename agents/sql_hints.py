@@ -242,7 +242,7 @@ def day_notes(question: str, dated: str) -> list[str]:
 def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
     points = points_in_time(question)
     notes = []
-    for d in relevant_definitions(question, glossary):
+    for d in _routes_that_apply(question, catalog, relevant_definitions(question, glossary)):
         notes.append(f"{d.term}: {d.meaning}")
         # "At a date D" with the question's moment filled in: the model copies it as written.
         if " at a date " in d.term:
@@ -256,10 +256,16 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     # in many tables (a region) is left to the join notes: listing them all only adds noise.
     categorical = catalog.categorical()
     for value, column in named_values(question, catalog).items():
-        if not _surely_named(question, value, column):
-            continue
         holders = [column, *(c for c, listed in categorical.items() if c != column and value in listed)]
-        notes.append(f"'{value}' is a value of {' and '.join(holders if len(holders) <= 3 else [column])}")
+        # "Social campaigns in the EUROPE region": the campaigns' region, of all that hold 'EUROPE'.
+        own = [h for h in holders if _names_table(question, h.split(".", 1)[0])]
+        # ...where "the EUROPE region" names the region table only as the kind of value it is.
+        own = [h for h in own if not _follows(question, value, h.split(".", 1)[0])] or own
+        if len(holders) > 3:
+            holders = own[:1] or holders[:1]
+        if not any(_surely_named(question, value, h) for h in holders):
+            continue
+        notes.append(f"'{value}' is a value of {' and '.join(holders)}")
     spans = year_spans(question)
     moments = moment_only_years(question)
     years = [
@@ -338,6 +344,39 @@ def duration_columns(question: str, catalog: SchemaCatalog) -> list[str]:
     return sorted(found, key=found.__getitem__)
 
 
+def _routes_that_apply(
+    question: str, catalog: SchemaCatalog, definitions: list[Definition]
+) -> list[Definition]:
+    """Less the routes to a region through customers or suppliers ("region or nation of a
+    customer") where the question names neither, but names a table with a region of its own
+    ("social campaigns in the EUROPE region": campaigns.region)."""
+    routes = [d for d in definitions if re.search(r" of an? (\w+)", d.term) and d.term.startswith("region")]
+    if not routes or any(
+        re.search(rf"\b{m.group(1)}", question, re.I)
+        for d in routes
+        if (m := re.search(r" of an? (\w+)", d.term))
+    ):
+        return definitions
+    own_region = any(
+        _names_table(question, t.name) and t.column("region") is not None for t in catalog.tables
+    )
+    # "Actual revenue against the budget per region": revenue's own tables have no region.
+    measured = {ref.split(".", 1)[0] for d in definitions if d.aggregate for ref in d.needs}
+    routed = any((t := catalog.table(name)) is not None and t.column("region") is None for name in measured)
+    return [d for d in definitions if d not in routes] if own_region and not routed else definitions
+
+
+def _follows(question: str, value: str, table: str) -> bool:
+    """Whether ``table`` is named right after ``value`` ("the EUROPE region")."""
+    return re.search(rf"\b{re.escape(value)}\s+{re.escape(table.rstrip('s'))}", question, re.I) is not None
+
+
+def _names_table(question: str, table: str) -> bool:
+    """Whether ``question`` names ``table`` ("campaigns", "the campaign", "tickets" for support_tickets)."""
+    stem = table.lower().split("_")[-1].rstrip("s")
+    return len(stem) >= 4 and re.search(rf"\b{re.escape(stem)}", question, re.I) is not None
+
+
 def _surely_named(question: str, value: str, column: str) -> bool:
     """Whether the question means this column's value, not a word that happens to match it
     ("marketing campaigns" names no department): written in capitals, an outcome ("won"), or
@@ -346,7 +385,7 @@ def _surely_named(question: str, value: str, column: str) -> bool:
         return True
     words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
     table, _, name = column.lower().partition(".")
-    parts = [*re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name)), table]
+    parts = [*re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name)), table, *table.split("_")]
     named = {p[:5] for p in parts if len(p) >= 4}
     outcome = any(w in value.lower().split() for w in ("won", "lost")) and bool(
         re.search(r"\b(?:won|win|wins|winning|lost|lose|loses|losing)\b", question.lower())

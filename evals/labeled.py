@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from atomwork.agents.answer_checks import check_sql_answer
 from atomwork.agents.answerer import table_text
-from atomwork.agents.join_grain import Duplicated, warehouse_duplicates
+from atomwork.agents.data_probe import DataProbe, warehouse_probe
 from atomwork.agents.sql_analyst import SURE, period_hints, results_agree
 from atomwork.evals.cases import DatasetName, EvalCase
 from atomwork.evals.scoring import score_answer
@@ -90,7 +90,7 @@ def label_run(case: EvalCase, expected: Table, result: RunResult) -> LabeledQues
 
 
 def verifier_passes(
-    question: LabeledQuestion, catalog: SchemaCatalog, duplicated: Duplicated | None = None
+    question: LabeledQuestion, catalog: SchemaCatalog, probe: DataProbe | None = None
 ) -> list[bool]:
     """Replay the verifier's rule on each stored query of one question: it passes the answer checks
     (run again here) and agrees with another passing query, or its recorded token probabilities
@@ -106,7 +106,7 @@ def verifier_passes(
             catalog,
             period_years=years,
             glossary=glossary,
-            duplicated=duplicated,
+            probe=probe,
         )
         for a in question.attempts
     ]
@@ -126,12 +126,12 @@ def verifier_passes(
 def measure(
     items: Sequence[LabeledQuestion],
     catalog_for: Callable[[DatasetName], SchemaCatalog],
-    duplicated_for: Callable[[DatasetName], Duplicated] | None = None,
+    probe_for: Callable[[DatasetName], DataProbe] | None = None,
 ) -> VerifierFigures:
     queries = right = passed = true_pass = wrong_rejected = 0
     for item in items:
-        duplicated = duplicated_for(item.dataset) if duplicated_for else None
-        decisions = verifier_passes(item, catalog_for(item.dataset), duplicated)
+        probe = probe_for(item.dataset) if probe_for else None
+        decisions = verifier_passes(item, catalog_for(item.dataset), probe)
         for attempt, ok in zip(item.attempts, decisions, strict=True):
             queries += 1
             right += attempt.correct
@@ -179,7 +179,7 @@ def evaluate_labeled(model: object = None) -> dict[str, float]:
         return catalogs[name]
 
     try:
-        figures = measure(items, catalog_for, lambda name: warehouse_duplicates(warehouse_for(name)))
+        figures = measure(items, catalog_for, lambda name: warehouse_probe(warehouse_for(name)))
     finally:
         for warehouse in warehouses.values():
             warehouse.close()

@@ -57,3 +57,12 @@ def warehouse_path(warehouse: Warehouse) -> Path:
 @pytest.fixture(scope="session")
 def registry(warehouse: Warehouse) -> ToolRegistry:
     return enterprise_registry(warehouse)
+
+
+@pytest.fixture(scope="session")
+def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, SchemaCatalog]]:
+    """The seeded CRM warehouse (SQLite) and its schema."""
+    from atomwork.evals.datasets import build_crm
+
+    with Warehouse.open(build_crm(tmp_path_factory.mktemp("crm") / "crm.sqlite")) as opened:
+        yield opened, SchemaCatalog.read(opened)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from atomwork.agents.answer_checks import check_sql_answer
-from atomwork.agents.join_grain import warehouse_duplicates
+from atomwork.agents.data_probe import warehouse_probe
 from atomwork.agents.sql_analyst import period_hints
 from atomwork.agents.sql_hints import from_clause
 from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
@@ -370,7 +370,7 @@ def test_answer_checks_accept_every_hand_written_answer(
         catalog,
         period_years=years,
         glossary=STANDARD.for_schema(catalog),
-        duplicated=warehouse_duplicates(warehouse),
+        probe=warehouse_probe(warehouse),
     )
     assert problems == []
 

@@ -844,3 +844,37 @@ def test_by_one_named_department_is_who_not_a_breakdown():
     assert grouped_by("Expenses by department in 1997") is not None
     assert grouped_by("How much was spent on Software by the Finance department in 1997?") is None
     assert grouped_by("Revenue by the EUROPE region and by month") is not None  # "by month" still is
+
+
+def test_a_table_with_its_own_region_is_not_routed_through_customers(catalog: SchemaCatalog):
+    def notes(question: str) -> list[str]:
+        return question_notes(question, catalog, STANDARD)
+
+    social = notes("What was the total spend of social campaigns in the EUROPE region?")
+    assert "'EUROPE' is a value of campaigns.region" in social
+    assert not any(n.startswith("region or nation of a") for n in social)
+    tickets = notes("How many urgent tickets were opened in the ASIA region in 1997?")
+    assert "'ASIA' is a value of support_tickets.region" in tickets
+    assert "'urgent' is a value of support_tickets.priority" in tickets
+    # Revenue has no region of its own: its route stays, beside the budget's region.
+    both = notes("Compare actual revenue with the revenue budget for each region in 1997.")
+    assert any(n.startswith("region or nation of a customer") for n in both)
+    customers = notes("What was the total revenue from customers in the EUROPE region in 1996?")
+    assert "'EUROPE' is a value of region.r_name" in customers
+
+
+def test_the_highest_value_asked_is_the_value_not_who_has_it(warehouse, catalog: SchemaCatalog):
+    asked = "What was the highest salary in the HR department?"
+    who = "SELECT name FROM employees WHERE department = 'HR' ORDER BY salary DESC LIMIT 1"
+    assert any(
+        p.startswith("the question asks for the value itself")
+        for p in check_sql_answer(asked, who, warehouse.query(who), catalog, glossary=STANDARD)
+    )
+    value = "SELECT max(salary) FROM employees WHERE department = 'HR'"
+    assert check_sql_answer(asked, value, warehouse.query(value), catalog, glossary=STANDARD) == []
+    # "Which ... the highest" asks who.
+    which = "Which employee in the HR department had the highest salary?"
+    assert not any(
+        p.startswith("the question asks for the value itself")
+        for p in check_sql_answer(which, who, warehouse.query(who), catalog, glossary=STANDARD)
+    )

@@ -3,8 +3,6 @@ repeat the rows being summed, counts of the wrong table, one figure asked and ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from atomwork.agents.answer_checks import (
@@ -34,12 +32,9 @@ from atomwork.agents.sql_structure import (
     value_case_repair,
     window_repeat_problems,
 )
-from atomwork.evals.datasets import build_crm
 from atomwork.models import ScriptedModel
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
-from atomwork.tools.schema import SchemaCatalog
-from atomwork.tools.warehouse import Warehouse
 
 GERMANY = (
     "SELECT count(*) AS suppliers FROM supplier "
@@ -648,12 +643,6 @@ def test_a_monthly_figure_is_a_breakdown_but_an_average_monthly_one_is_not(catal
     assert answer_shape("Monthly revenue in 1995") == "one row per month, no LIMIT"
     average = "What was the average monthly revenue in 1995?"
     assert asks_one_figure(average) and answer_shape(average) == "one row with the average"
-
-
-@pytest.fixture(scope="module")
-def crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, SchemaCatalog]]:
-    with Warehouse.open(build_crm(tmp_path_factory.mktemp("crm") / "crm.sqlite")) as opened:
-        yield opened, SchemaCatalog.read(opened)
 
 
 def test_counted_rows_are_dated_by_their_own_date_column(crm):
