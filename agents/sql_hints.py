@@ -127,10 +127,13 @@ def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> li
     out = []
     for definition in glossary.measures_named(question):
         uses = {u.lower() for u in definition.uses}
+        # Only the words the question says: "spent on Software" has no reason to bring up
+        # campaigns.spend, and naming a table draws a small model to it.
+        said = [w for w in definition.words if re.search(rf"\b{re.escape(w)}", question, re.I)]
         for table in catalog.tables:
             for col in table.columns:
                 name = col.name.lower()
-                if name not in uses and any(w.replace(" ", "_") in name for w in definition.words):
+                if name not in uses and any(w.replace(" ", "_") in name for w in said):
                     out.append(f"{table.name}.{col.name} is not {definition.words[0]}")
     return out
 

@@ -838,6 +838,12 @@ def test_a_value_written_as_the_data_spells_it_binds(warehouse, catalog: SchemaC
     assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
     notes = question_notes(asked, catalog, STANDARD)
     assert "'Support' is a value of employees.department and expenses.department" in notes
+    # A look-alike is named only for a word the question says: "spent" does not bring up campaigns.
+    software = question_notes(
+        "How much was spent on Software by the Finance department in 1997?", catalog, STANDARD
+    )
+    assert not any("campaigns" in n for n in software)
+    assert "campaigns.spend is not expenses" in notes  # "spend" does
 
 
 def test_by_one_named_department_is_who_not_a_breakdown():
@@ -878,3 +884,18 @@ def test_the_highest_value_asked_is_the_value_not_who_has_it(warehouse, catalog:
         p.startswith("the question asks for the value itself")
         for p in check_sql_answer(which, who, warehouse.query(who), catalog, glossary=STANDARD)
     )
+
+
+def test_what_employees_earn_is_their_salary(warehouse, catalog: SchemaCatalog):
+    asked = "How many Marketing employees earn more than 80000?"
+    amounts = (
+        "SELECT count(DISTINCT e.employee_id) FROM employees e "
+        "JOIN expenses x ON e.department = x.department "
+        "WHERE x.department = 'Marketing' AND x.amount > 80000"
+    )
+    assert any(
+        p.startswith("the question asks for pay of an employee")
+        for p in check_sql_answer(asked, amounts, warehouse.query(amounts), catalog, glossary=STANDARD)
+    )
+    right = "SELECT count(*) FROM employees WHERE department = 'Marketing' AND salary > 80000"
+    assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []

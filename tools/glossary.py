@@ -245,6 +245,14 @@ STANDARD = Glossary(
             uses=("opened_at", "closed_at"),
         ),
         _d(
+            "pay of an employee (earnings)",
+            "employees.salary, the yearly salary of each employee",
+            "employees.salary",
+            words=("earn", "earns", "earned", "earning", "earnings", "paid", "payroll"),
+            uses=("salary",),
+            unless=("commission", "quota"),
+        ),
+        _d(
             "expenses, budget",
             "expenses.amount per month (month is the first day of the month); budgets hold "
             "revenue_budget and expense_budget per region and month",
