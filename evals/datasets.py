@@ -39,6 +39,7 @@ __all__ = [
     "build_tpch",
     "dataset_path",
     "expected_table",
+    "probe_cases",
     "select_cases",
 ]
 
@@ -311,6 +312,14 @@ def all_cases() -> list[EvalCase]:
     return [*questions_demo.CASES, *questions_tpch.CASES, *questions_crm.CASES]
 
 
+def probe_cases() -> list[EvalCase]:
+    """The questions asked while the system was built (:mod:`atomwork.evals.questions_probes`):
+    held to the answer checks like the set above, benchmarked only when named by id."""
+    from atomwork.evals import questions_probes
+
+    return list(questions_probes.CASES)
+
+
 def select_cases(
     dataset: DatasetName | str | None = None,
     level: Level | str | None = None,
@@ -320,6 +329,7 @@ def select_cases(
     """The cases matching every filter given, in set order; ``ids`` must all exist."""
     cases = all_cases()
     if ids is not None:
+        cases = [*cases, *probe_cases()]
         known = {c.id for c in cases}
         unknown = [i for i in ids if i not in known]
         if unknown:

@@ -19,7 +19,14 @@ from atomwork.agents.data_probe import warehouse_probe
 from atomwork.agents.sql_analyst import period_hints
 from atomwork.agents.sql_hints import from_clause
 from atomwork.evals.cases import DatasetName, EvalCase, Expect, Level
-from atomwork.evals.datasets import all_cases, build_crm, dataset_path, expected_table, select_cases
+from atomwork.evals.datasets import (
+    all_cases,
+    build_crm,
+    dataset_path,
+    expected_table,
+    probe_cases,
+    select_cases,
+)
 from atomwork.evals.scoring import MAX_NUMBERS_WITHOUT_TABLE, extract_numbers, score_answer
 from atomwork.tools.base import Table
 from atomwork.tools.glossary import STANDARD
@@ -352,7 +359,9 @@ def test_report_of_one_row_of_numbers() -> None:
 # --------------------------------------------------------------------------- the answer checks
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.level is not Level.MULTI], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in [*CASES, *probe_cases()] if c.level is not Level.MULTI], ids=lambda c: c.id
+)
 def test_answer_checks_accept_every_hand_written_answer(
     case: EvalCase, dataset_warehouses: dict[DatasetName, Warehouse]
 ) -> None:
