@@ -95,13 +95,25 @@ AVERAGE_COUNT_OF = re.compile(
 )
 
 
+_BY_WHOM = re.compile(r"\s+(?:\w+ed\b|who\b|that\b|in the [A-Z])")
+
+
 def grouped_by(question: str) -> re.Match[str] | None:
     """The breakdown phrase of ``question`` ("by region", "per month"), if it asks for one.
     "Spent by the Finance department" names one department (capitalized, as the data spells
     it): who spent, not a breakdown."""
-    for match in _GROUPED.finditer(_without_averaged_entity(question)):
-        if not any(w[:1].isupper() for w in match.group(0).split()[1:-1]):
-            return match
+    text = _without_averaged_entity(question)
+    for match in _GROUPED.finditer(text):
+        if any(w[:1].isupper() for w in match.group(0).split()[1:-1]):
+            continue
+        # "Activities logged by reps hired in 2021": the reps who did it, narrowed; not "by rep".
+        if (
+            _BY_WHOM.match(text[match.end() :])
+            and match.group(0).lower().startswith("by ")
+            and match.group(0)[-1] == "s"
+        ):
+            continue
+        return match
     return None
 
 
@@ -149,7 +161,8 @@ def question_events(question: str) -> list[str]:
     events = events or [_SOLD[w] for w in words if w in _SOLD]
     if not re.search(r"\b(?:deals?|opportunit\w*)\b", question, re.I):
         return events  # "lost the most employees" closes no deal
-    return events + [_OUTCOME_EVENTS[w] for w in words if w in _OUTCOME_EVENTS]
+    # "Won opportunities created in 2023" are dated by their creation: the outcome only says which.
+    return events or [_OUTCOME_EVENTS[w] for w in words if w in _OUTCOME_EVENTS]
 
 
 def _identifiers(sql: str) -> set[str]:

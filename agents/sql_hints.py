@@ -127,9 +127,14 @@ def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> li
     out = []
     for definition in glossary.measures_named(question):
         uses = {u.lower() for u in definition.uses}
-        # Only the words the question says: "spent on Software" has no reason to bring up
-        # campaigns.spend, and naming a table draws a small model to it.
-        said = [w for w in definition.words if re.search(rf"\b{re.escape(w)}", question, re.I)]
+        # Only the words the question says that name the measure itself ("expense", not the verb
+        # "spend"): a look-alike names another table, and that draws a small model to join it.
+        term = definition.term.lower()
+        said = [
+            w
+            for w in definition.words
+            if re.search(rf"\b{re.escape(w)}", question, re.I) and w.rstrip("s") in term
+        ]
         for table in catalog.tables:
             for col in table.columns:
                 name = col.name.lower()

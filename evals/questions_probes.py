@@ -706,7 +706,7 @@ CASES: list[EvalCase] = [
         "crm",
         F,
         NUMBER,
-        "What was the combined duration in minutes of all Demo activities of reps in the West territory?",
+        "What was the total duration in minutes of Demo activities by reps in the West territory?",
         "SELECT sum(duration_minutes) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id "
         "WHERE a.activity_type = 'Demo' AND r.territory = 'West'",
     ),
@@ -1029,5 +1029,143 @@ CASES: list[EvalCase] = [
         "How many opportunities from Web leads were won in 2024?",
         "SELECT count(*) FROM opportunities WHERE lead_source = 'Web' AND stage = 'Closed Won' AND "
         "year(close_date) = 2024",
+    ),
+    _case(
+        "p13-01",
+        "demo",
+        F,
+        NUMBER,
+        "How many people left the Operations department in 1996?",
+        "SELECT count(*) FROM employees WHERE department = 'Operations' AND year(termination_date) = 1996",
+    ),
+    _case(
+        "p13-02",
+        "demo",
+        F,
+        NUMBER,
+        "What share of all campaign spend in 1997 went to search campaigns, in percent?",
+        "SELECT 100.0 * sum(spend) FILTER (WHERE channel = 'search') / sum(spend) FROM campaigns "
+        "WHERE year(start_date) = 1997",
+    ),
+    _case(
+        "p13-03",
+        "demo",
+        F,
+        NUMBER,
+        "How many tickets were closed in December 1997?",
+        "SELECT count(*) FROM support_tickets WHERE closed_at >= DATE '1997-12-01' AND closed_at < "
+        "DATE '1998-01-01'",
+    ),
+    _case(
+        "p13-04",
+        "demo",
+        F,
+        NUMBER,
+        "What was the average salary of employees hired in 1994 who are still employed?",
+        "SELECT avg(salary) FROM employees WHERE year(hire_date) = 1994 AND termination_date IS NULL",
+    ),
+    _case(
+        "p13-05",
+        "demo",
+        F,
+        NUMBER,
+        "How much did the HR department spend on Payroll in the first quarter of 1996?",
+        "SELECT sum(amount) FROM expenses WHERE department = 'HR' AND category = 'Payroll' AND "
+        "month >= DATE '1996-01-01' AND month < DATE '1996-04-01'",
+    ),
+    _case(
+        "p13-06",
+        "demo",
+        F,
+        NUMBER,
+        "How many campaigns ran in the AMERICA region with zero conversions?",
+        "SELECT count(*) FROM campaigns WHERE region = 'AMERICA' AND conversions = 0",
+    ),
+    _case(
+        "p13-07",
+        "demo",
+        G,
+        ROWS,
+        "Average CSAT by ticket priority for tickets opened in 1996",
+        "SELECT priority, avg(csat) FROM support_tickets WHERE year(opened_at) = 1996 GROUP BY priority",
+    ),
+    _case(
+        "p13-08",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders had more than 5 line items?",
+        "SELECT count(*) FROM (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING count(*) > 5)",
+    ),
+    _case(
+        "p13-09",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total tax collected on line items shipped in 1996, i.e. extended price times "
+        "discounted price times tax rate?",
+        "SELECT sum(l_extendedprice * (1 - l_discount) * l_tax) FROM lineitem WHERE year(l_shipdate) = 1996",
+    ),
+    _case(
+        "p13-10",
+        "tpch",
+        F,
+        NUMBER,
+        "How many customers from CANADA placed at least one order in 1997?",
+        "SELECT count(DISTINCT o_custkey) FROM orders JOIN customer ON o_custkey = c_custkey JOIN "
+        "nation ON c_nationkey = n_nationkey WHERE n_name = 'CANADA' AND year(o_orderdate) = 1997",
+    ),
+    _case(
+        "p13-11",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average supply cost of parts supplied by suppliers in JAPAN?",
+        "SELECT avg(ps_supplycost) FROM partsupp JOIN supplier ON ps_suppkey = s_suppkey JOIN "
+        "nation ON s_nationkey = n_nationkey WHERE n_name = 'JAPAN'",
+    ),
+    _case(
+        "p13-12",
+        "tpch",
+        F,
+        NUMBER,
+        "How many line items were shipped more than 30 days after their order date in 1995?",
+        "SELECT count(*) FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE l_shipdate > "
+        "o_orderdate + INTERVAL 30 DAY AND year(o_orderdate) = 1995",
+    ),
+    _case(
+        "p13-13",
+        "crm",
+        F,
+        NUMBER,
+        "How many opportunities did the rep Chloe Chen win?",
+        "SELECT count(*) FROM opportunities o JOIN sales_reps r ON o.rep_id = r.rep_id WHERE r.name"
+        " = 'Chloe Chen' AND o.stage = 'Closed Won'",
+    ),
+    _case(
+        "p13-14",
+        "crm",
+        F,
+        NUMBER,
+        "What was the total amount of lost deals in the Manufacturing industry?",
+        "SELECT sum(o.amount) FROM opportunities o JOIN accounts a ON o.account_id = a.account_id "
+        "WHERE o.stage = 'Closed Lost' AND a.industry = 'Manufacturing'",
+    ),
+    _case(
+        "p13-15",
+        "crm",
+        F,
+        NUMBER,
+        "How many activities were logged by reps hired in 2021?",
+        "SELECT count(*) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id WHERE "
+        "year(r.hire_date) = 2021",
+    ),
+    _case(
+        "p13-16",
+        "crm",
+        F,
+        NUMBER,
+        "What is the average deal size of won opportunities created in 2023?",
+        "SELECT avg(amount) FROM opportunities WHERE stage = 'Closed Won' AND year(created_date) = 2023",
     ),
 ]

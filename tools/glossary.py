@@ -248,7 +248,7 @@ STANDARD = Glossary(
             "pay of an employee (earnings)",
             "employees.salary, the yearly salary of each employee",
             "employees.salary",
-            words=("earn", "earns", "earned", "earning", "earnings", "paid", "payroll"),
+            words=("earn", "earns", "earned", "earning", "earnings", "paid"),
             uses=("salary",),
             unless=("commission", "quota"),
         ),
