@@ -184,7 +184,7 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in bare.split("_") if p]
 
 
-def _spelled_as_data(question: str, value: str) -> bool:
+def spelled_as_data(question: str, value: str) -> bool:
     """Whether ``question`` writes the capitalized ``value`` letter for letter after its first word."""
     if not value[:1].isupper():
         return False
@@ -482,7 +482,7 @@ def check_sql_answer(
         # "marketing campaigns" does not name the employees' department 'Marketing': a value binds
         # when the query reads its table, or when the question writes it as the data spells it,
         # in capitals ("ASIA") or capitalized past the first word ("spend on Travel").
-        exact = (value.isupper() and value in question) or _spelled_as_data(question, value)
+        exact = (value.isupper() and value in question) or spelled_as_data(question, value)
         if column.split(".", 1)[0].lower() not in used and not exact:
             continue
         if not all(t in literals for t in tokens):

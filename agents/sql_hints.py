@@ -35,6 +35,7 @@ from atomwork.agents.answer_checks import (
     named_values,
     question_events,
     question_years,
+    spelled_as_data,
 )
 from atomwork.agents.date_spans import points_in_time, year_spans
 from atomwork.agents.sql_structure import count_threshold
@@ -263,6 +264,7 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     # "The Support department's spending": 'Support' is in expenses.department as well. A value
     # in many tables (a region) is left to the join notes: listing them all only adds noise.
     categorical = catalog.categorical()
+    measured = {r.split(".", 1)[0] for d in glossary.measures_named(question) for r in d.needs}
     for value, column in named_values(question, catalog).items():
         holders = [column, *(c for c, listed in categorical.items() if c != column and value in listed)]
         # "Social campaigns in the EUROPE region": the campaigns' region, of all that hold 'EUROPE'.
@@ -273,6 +275,8 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
             holders = own[:1] or holders[:1]
         if not any(_surely_named(question, value, h) for h in holders):
             continue
+        # "The Support department's spending on Travel": expenses.department, where the measure is.
+        holders = [h for h in holders if h.split(".", 1)[0] in measured] or holders
         notes.append(f"'{value}' is a value of {' and '.join(holders)}")
     spans = year_spans(question)
     moments = moment_only_years(question)
@@ -389,7 +393,7 @@ def _surely_named(question: str, value: str, column: str) -> bool:
     """Whether the question means this column's value, not a word that happens to match it
     ("marketing campaigns" names no department): written in capitals, an outcome ("won"), or
     with its column or table named too ("the Sales department")."""
-    if value.isupper() and value in question:
+    if (value.isupper() and value in question) or spelled_as_data(question, value):
         return True
     words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
     table, _, name = column.lower().partition(".")

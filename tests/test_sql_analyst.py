@@ -837,7 +837,11 @@ def test_a_value_written_as_the_data_spells_it_binds(warehouse, catalog: SchemaC
     )
     assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
     notes = question_notes(asked, catalog, STANDARD)
-    assert "'Support' is a value of employees.department and expenses.department" in notes
+    # Where the measure is: the expenses' department, not the employees'.
+    assert "'Support' is a value of expenses.department" in notes
+    assert "'Travel' is a value of expenses.category" in notes  # capitalized as the data spells it
+    staff = question_notes("How many Support employees were hired in 1996?", catalog, STANDARD)
+    assert "'Support' is a value of employees.department" in staff
     # A look-alike is named only for a word the question says: "spent" does not bring up campaigns.
     software = question_notes(
         "How much was spent on Software by the Finance department in 1997?", catalog, STANDARD
