@@ -15,7 +15,18 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from atomwork.agents.data_probe import DataProbe
-from atomwork.agents.date_spans import point_problems, points_in_time, span_problems, year_spans
+from atomwork.agents.date_spans import (
+    MONTH_OF_YEAR,
+    ORDINAL,
+    QUARTER_OF_YEAR,
+    month_dates,
+    month_number,
+    point_problems,
+    points_in_time,
+    quarter_dates,
+    span_problems,
+    year_spans,
+)
 from atomwork.agents.join_grain import repeated_join_problems
 from atomwork.agents.null_membership import null_membership_problems
 from atomwork.agents.sql_structure import (
@@ -1137,19 +1148,8 @@ _NAMES_DAY = re.compile(
 )
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_QUARTER = re.compile(
-    r"\bq([1-4])\s+(\d{4})\b|\b(first|second|third|fourth)\s+quarter\s+of\s+(\d{4})\b", re.I
-)
-_MONTH = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})\b", re.I
-)
-_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-
-
-def _month_number(name: str) -> int:
-    """ "March", "mar." -> 3."""
-    return _MONTHS.index(name.lower()[:3]) + 1
+_QUARTER = re.compile(rf"\b(?:{QUARTER_OF_YEAR})\b", re.I)
+_MONTH = re.compile(rf"\b(?:{MONTH_OF_YEAR})\b", re.I)
 
 
 _HALF = re.compile(r"\bh([12])\s+(\d{4})\b|\b(first|second)\s+half\s+of\s+(\d{4})\b", re.I)
@@ -1159,22 +1159,18 @@ def named_periods(question: str) -> list[tuple[str, str, str]]:
     """Quarters, halves and months the question names: (phrase, first day, first day after)."""
     out = []
     for m in _QUARTER.finditer(question):
-        q = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(3).lower()]
-        year = int(m.group(2) or m.group(4))
-        start = f"{year}-{3 * q - 2:02d}-01"
-        end = f"{year + (q == 4)}-{(3 * q) % 12 + 1:02d}-01"
-        out.append((m.group(0), start, end))
+        start, end = quarter_dates(m.group(1), m.group(3), m.group(2) or m.group(4))
+        out.append((m.group(0), start.isoformat(), end.isoformat()))
     for m in _HALF.finditer(question):
-        half = int(m.group(1)) if m.group(1) else _ORDINAL[m.group(3).lower()]
+        half = int(m.group(1)) if m.group(1) else ORDINAL[m.group(3).lower()]
         year = int(m.group(2) or m.group(4))
         end = f"{year}-07-01" if half == 1 else f"{year + 1}-01-01"
         out.append((m.group(0), f"{year}-{6 * half - 5:02d}-01", end))
     for m in _MONTH.finditer(question):
         if re.search(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?$", question[: m.start()]):
             continue  # "1 March 1995" is a day (see named_days), not the month
-        month, year = _month_number(m.group(1)), int(m.group(2))
-        end = f"{year + (month == 12)}-{month % 12 + 1:02d}-01"
-        out.append((m.group(0), f"{year}-{month:02d}-01", end))
+        start, end = month_dates(m.group(1), m.group(2))
+        out.append((m.group(0), start.isoformat(), end.isoformat()))
     return out
 
 
@@ -1364,8 +1360,8 @@ _DAY_MONTH_YEAR = re.compile(
 def named_days(question: str) -> list[date]:
     """The calendar days the question writes out: "1996-01-01", "January 1, 1996", "1st of March 1996"."""
     found = [(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(question)]
-    found += [(int(y), _month_number(m), int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(question)]
-    found += [(int(y), _month_number(m), int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(question)]
+    found += [(int(y), month_number(m), int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(question)]
+    found += [(int(y), month_number(m), int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(question)]
     days = []
     for year, month, day in found:
         try:

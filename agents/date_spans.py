@@ -18,7 +18,20 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-__all__ = ["PointInTime", "YearSpan", "point_problems", "points_in_time", "span_problems", "year_spans"]
+__all__ = [
+    "MONTH_OF_YEAR",
+    "ORDINAL",
+    "QUARTER_OF_YEAR",
+    "PointInTime",
+    "YearSpan",
+    "month_dates",
+    "month_number",
+    "point_problems",
+    "points_in_time",
+    "quarter_dates",
+    "span_problems",
+    "year_spans",
+]
 
 _YEAR = r"(1[89]\d\d|20\d\d)(?![-/.]\d|\d|,?\s+\d)"
 _BEFORE = re.compile(
@@ -158,13 +171,35 @@ def span_problems(question: str, sql: str) -> list[str]:
     return problems
 
 
+# A quarter or a month of a year, as a question writes it: "Q3 1996", "the third quarter of 1996"
+# (groups: number, year, ordinal, year), "March 1996", "mar. of 1996" (groups: month, year).
+QUARTER_OF_YEAR = r"q([1-4])\s+(\d{4})|(first|second|third|fourth)\s+quarter\s+of\s+(\d{4})"
+MONTH_OF_YEAR = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})"
+ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def month_number(name: str) -> int:
+    """ "March", "mar." -> 3."""
+    return _MONTH_NAMES.index(name.lower()[:3]) + 1
+
+
+def quarter_dates(number: str | None, ordinal: str | None, year: str) -> tuple[date, date]:
+    """The quarter "Q3" (``number``) or "third" (``ordinal``) of ``year``: first day, first day after."""
+    q = int(number) if number else ORDINAL[(ordinal or "").lower()]
+    y = int(year)
+    return date(y, 3 * q - 2, 1), date(y + (q == 4), (3 * q) % 12 + 1, 1)
+
+
+def month_dates(name: str, year: str) -> tuple[date, date]:
+    """The month ``name`` of ``year``: first day, first day after."""
+    number, y = month_number(name), int(year)
+    return date(y, number, 1), date(y + (number == 12), number % 12 + 1, 1)
+
+
 # "At the end of 1997", "as of the start of Q3 1996", "year-end 1997": one day. "By the end of 1997"
 # and "since the end of 1997" bound spans (above), as do "from"/"until" the start of a year.
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_POINT_PERIOD = (
-    r"(?:q([1-4])\s+(\d{4})|(first|second|third|fourth)\s+quarter\s+of\s+(\d{4})|"
-    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:of\s+)?(\d{4})|(\d{4}))\b"
-)
+_POINT_PERIOD = rf"(?:{QUARTER_OF_YEAR}|{MONTH_OF_YEAR}|(\d{{4}}))\b"
 _POINT = re.compile(
     rf"(?:\b(\w+)\s+)?\b(?:the\s+)?(end|close|start|beginning)\s+of\s+(?:the\s+(?:(?:fiscal\s+)?year\s+)?)?"
     rf"{_POINT_PERIOD}",
@@ -172,7 +207,6 @@ _POINT = re.compile(
 )
 _YEAR_END = re.compile(r"\b(?:year[- ]end|end[- ]of[- ]year)\s+(\d{4})\b", re.I)
 _SPAN_WORDS = {"by", "from", "since", "until", "till", "through", "thru", "before", "after", "to", "and"}
-_QUARTER_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
 class PointInTime(BaseModel):
@@ -193,12 +227,9 @@ def _period(m: re.Match[str], first: int) -> tuple[date, date]:
     """The period a :data:`_POINT_PERIOD` match names, from its groups starting at ``first``."""
     quarter, q_year, ordinal, o_year, month, m_year, year = m.groups()[first : first + 7]
     if quarter or ordinal:
-        q = int(quarter) if quarter else _QUARTER_ORDINAL[ordinal.lower()]
-        y = int(q_year or o_year)
-        return date(y, 3 * q - 2, 1), date(y + (q == 4), (3 * q) % 12 + 1, 1)
+        return quarter_dates(quarter, ordinal, q_year or o_year)
     if month:
-        number, y = _MONTH_NAMES.index(month.lower()[:3]) + 1, int(m_year)
-        return date(y, number, 1), date(y + (number == 12), number % 12 + 1, 1)
+        return month_dates(month, m_year)
     return _jan1(year), _jan1(int(year) + 1)
 
 
