@@ -101,8 +101,9 @@ _GROUPED = re.compile(
 )
 # "The average number of leads per campaign" is one figure, an average over the campaigns of
 # each one's count; not one row per campaign.
+_AVERAGE_NUMBER = r"\b(?:average|mean) (?:number|count) of "
 AVERAGE_COUNT_OF = re.compile(
-    r"\b(?:average|mean) (?:number|count) of ([a-z]+(?: [a-z]+)?) (?:per|for each|by each) ([a-z]+)", re.I
+    rf"{_AVERAGE_NUMBER}([a-z]+(?: [a-z]+)?) (?:per|for each|by each) ([a-z]+)", re.I
 )
 
 
@@ -202,10 +203,9 @@ def spelled_as_data(question: str, value: str) -> bool:
     return any(m.start() > 0 for m in re.finditer(rf"(?<![\w'-]){re.escape(value)}(?![\w'-])", question))
 
 
+# ...and whatever follows the counted word: "the average number of employees of accounts".
 _AVERAGE_NUMBER_OF = re.compile(
-    r"\b(?:average|mean) (?:number|count) of "
-    r"([a-z]+(?: (?!(?:per|for|of|in|by|from|at|on|with|that)\b)[a-z]+)?)",
-    re.I,
+    rf"{_AVERAGE_NUMBER}([a-z]+(?: (?!(?:per|for|of|in|by|from|at|on|with|that)\b)[a-z]+)?)", re.I
 )
 
 
@@ -1614,13 +1614,10 @@ def _part_of_whole_problems(question: str, sql: str, table: Table, catalog: Sche
         lowered, in_where = sql.lower(), where.sql(dialect="duckdb").lower()
         # Values of tables the query does not read ('urgent' of support tickets) are not its part.
         read = set(table_aliases(tree).values()) if isinstance(tree, exp.Select) else set()
-        holders = catalog.categorical()
         asked = [
             v
             for v, c in named_values(question, catalog).items()
-            if any(
-                h.split(".", 1)[0].lower() in read for h in [c, *(h for h, vs in holders.items() if v in vs)]
-            )
+            if any(h.split(".", 1)[0].lower() in read for h in [c, *catalog.holding(v)])
         ]
         named = [v for v in asked if f"'{v.lower()}'" in in_where]
         if (

@@ -19,6 +19,7 @@ from atomwork.agents.sql_structure import (
     counted_table,
     own,
     parse,
+    reads,
     summed_tables,
     table_aliases,
 )
@@ -72,7 +73,8 @@ def _alias_of(aliases: dict[str, str], table: str | None) -> str | None:
 def _own_filter(select: exp.Select, alias: str, catalog: SchemaCatalog) -> str | None:
     """The conditions of ``select`` (WHERE, and the ON of inner joins) that read only the table
     written ``alias``: the rows of it the query keeps."""
-    table = table_aliases(select).get(alias)
+    info = catalog.table(table_aliases(select).get(alias, ""))
+    table = info.name if info is not None else ""
     conditions = [j.args.get("on") for j in select.args.get("joins") or [] if not j.side]
     conditions.append(where.this if (where := select.args.get("where")) is not None else None)
     kept = []
@@ -81,12 +83,7 @@ def _own_filter(select: exp.Select, alias: str, catalog: SchemaCatalog) -> str |
             columns = list(node.find_all(exp.Column))
             if node.find(exp.Select) or not columns:
                 continue
-            if all(
-                c.table.lower() == alias
-                if c.table
-                else (column_table(select, c, catalog) or "").lower() == table
-                for c in columns
-            ):
+            if all(reads(select, c, alias, table, catalog) for c in columns):
                 kept.append(node.sql(dialect="duckdb"))
     return " AND ".join(f"({k})" for k in kept) or None
 

@@ -40,7 +40,7 @@ from atomwork.agents.answer_checks import (
 from atomwork.agents.date_spans import points_in_time, year_spans
 from atomwork.agents.sql_structure import count_threshold
 from atomwork.goal import breakdowns, joint_breakdown
-from atomwork.tools.glossary import Definition, Glossary
+from atomwork.tools.glossary import Definition, Glossary, names_column
 from atomwork.tools.schema import Column, SchemaCatalog
 
 # "Average number of orders per customer", "on average, how many line items does an order have":
@@ -85,6 +85,10 @@ def _same_root(one: str, other: str) -> bool:
     return short == long or (len(short) >= 4 and long.startswith(short))
 
 
+# "Region or nation of a customer": whose region a route reaches.
+_WHOSE = re.compile(r" of an? (\w+)")
+
+
 def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
     """The definitions one of whose term's phrases the question uses ("revenue", "late shipment",
     "region"), plus the measures it names."""
@@ -115,7 +119,7 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
         chosen = [d for d in chosen if not d.term.startswith("a period")]
     # "Region or nation of a customer" and "... of a supplier": the entity the question names
     # decides which route applies; naming neither keeps both, the customer's first.
-    entities = [(d, re.search(r" of an? (\w+)", d.term)) for d in chosen]
+    entities = [(d, _WHOSE.search(d.term)) for d in chosen]
     mentioned = {m.group(1) for _, m in entities if m and re.search(rf"\b{m.group(1)}", question, re.I)}
     if not mentioned:
         return chosen
@@ -263,10 +267,9 @@ def question_notes(question: str, catalog: SchemaCatalog, glossary: Glossary) ->
     # Where the values the question names live: "won" is stage 'Closed Won', "ASIA" is r_name.
     # "The Support department's spending": 'Support' is in expenses.department as well. A value
     # in many tables (a region) is left to the join notes: listing them all only adds noise.
-    categorical = catalog.categorical()
     measured = {r.split(".", 1)[0] for d in glossary.measures_named(question) for r in d.needs}
     for value, column in named_values(question, catalog).items():
-        holders = [column, *(c for c, listed in categorical.items() if c != column and value in listed)]
+        holders = [column, *(c for c in catalog.holding(value) if c != column)]
         # "Social campaigns in the EUROPE region": the campaigns' region, of all that hold 'EUROPE'.
         own = [h for h in holders if _names_table(question, h.split(".", 1)[0])]
         # ...where "the EUROPE region" names the region table only as the kind of value it is.
@@ -362,13 +365,12 @@ def _routes_that_apply(
     """Less the routes to a region through customers or suppliers ("region or nation of a
     customer") where the question names neither, but names a table with a region of its own
     ("social campaigns in the EUROPE region": campaigns.region)."""
-    routes = [d for d in definitions if re.search(r" of an? (\w+)", d.term) and d.term.startswith("region")]
-    if not routes or any(
-        re.search(rf"\b{m.group(1)}", question, re.I)
-        for d in routes
-        if (m := re.search(r" of an? (\w+)", d.term))
-    ):
+    whose = [
+        (d, m.group(1)) for d in definitions if d.term.startswith("region") and (m := _WHOSE.search(d.term))
+    ]
+    if not whose or any(re.search(rf"\b{entity}", question, re.I) for _, entity in whose):
         return definitions
+    routes = [d for d, _ in whose]
     own_region = any(
         _names_table(question, t.name) and t.column("region") is not None for t in catalog.tables
     )
@@ -395,14 +397,10 @@ def _surely_named(question: str, value: str, column: str) -> bool:
     with its column or table named too ("the Sales department")."""
     if (value.isupper() and value in question) or spelled_as_data(question, value):
         return True
-    words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
-    table, _, name = column.lower().partition(".")
-    parts = [*re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name)), table, *table.split("_")]
-    named = {p[:5] for p in parts if len(p) >= 4}
     outcome = any(w in value.lower().split() for w in ("won", "lost")) and bool(
         re.search(r"\b(?:won|win|wins|winning|lost|lose|loses|losing)\b", question.lower())
     )
-    return outcome or bool(words & named)
+    return outcome or names_column(question, column)
 
 
 def date_column(question: str, catalog: SchemaCatalog, glossary: Glossary) -> str | None:

@@ -52,6 +52,7 @@ __all__ = [
     "parse",
     "partitioned_figure_problems",
     "ranking",
+    "reads",
     "render",
     "summed_tables",
     "table_aliases",
@@ -365,8 +366,9 @@ def _key_equality(on: exp.Expr | None) -> bool:
     )
 
 
-def _reads(select: exp.Select, column: exp.Column, alias: str, table: str, catalog: SchemaCatalog) -> bool:
-    """Whether ``column`` (anywhere under ``select``) reads the table written ``alias``."""
+def reads(select: exp.Select, column: exp.Column, alias: str, table: str, catalog: SchemaCatalog) -> bool:
+    """Whether ``column`` (anywhere under ``select``) reads the table written ``alias`` (``table``
+    as the catalog spells it)."""
     if column.table:
         return column.table.lower() == alias
     return own(select, column) and column_table(select, column, catalog) == table
@@ -415,7 +417,7 @@ def _drop_dangling(
         if not repeated or _names(question_words, name):
             continue
         alias = entry.alias_or_name.lower()
-        uses = [c for c in select.find_all(exp.Column) if _reads(select, c, alias, entry.name, catalog)]
+        uses = [c for c in select.find_all(exp.Column) if reads(select, c, alias, entry.name, catalog)]
         links = [j for j in joins if any(c.find_ancestor(exp.Join) is j for c in uses)]
         if len(links) != 1 or not _key_equality(links[0].args.get("on")):
             continue
@@ -423,7 +425,7 @@ def _drop_dangling(
         on = link.args["on"]
         mine, other = (
             (on.this, on.expression)
-            if _reads(select, on.this, alias, entry.name, catalog)
+            if reads(select, on.this, alias, entry.name, catalog)
             else (
                 on.expression,
                 on.this,

@@ -95,13 +95,16 @@ def _names_value(question: str, value: str, columns: list[str]) -> bool:
     columns that hold it ("Sales employees", "the Sales department")."""
     if not re.search(rf"\b{re.escape(value)}\b", question):
         return False
+    return any(names_column(question, column) for column in columns)
+
+
+def names_column(question: str, column: str) -> bool:
+    """Whether ``question`` names the ``table.column`` or its table by a word of either
+    ("department" for employees.department, "tickets" for support_tickets.priority)."""
     words = {w[:5] for w in re.findall(r"[a-z]{4,}", question.lower())}
-    for column in columns:
-        table, _, name = column.lower().partition(".")
-        parts = [table, *re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name))]
-        if words & {p[:5] for p in parts if len(p) >= 4}:
-            return True
-    return False
+    table, _, name = column.lower().partition(".")
+    parts = [*re.split(r"[^a-z]+", re.sub(r"^[a-z]{1,2}_", "", name)), table, *table.split("_")]
+    return bool(words & {p[:5] for p in parts if len(p) >= 4})
 
 
 def _d(

@@ -107,6 +107,11 @@ class SchemaCatalog(BaseModel):
         """``table.column`` -> its distinct values, for every categorical text column."""
         return {f"{t.name}.{c.name}": c.values for t in self.tables for c in t.columns if c.values}
 
+    def holding(self, value: str) -> list[str]:
+        """The categorical ``table.column`` names whose values include ``value`` ('EUROPE' is in
+        region.r_name and in every region column of the demo's own tables)."""
+        return [column for column, values in self.categorical().items() if value in values]
+
     def ddl(self) -> str:
         """The schema as commented ``CREATE TABLE`` statements."""
         blocks = []
