@@ -17,7 +17,6 @@ from atomwork.agents.sql_structure import (
     column_table,
     conjuncts,
     counted_table,
-    own,
     parse,
     reads,
     summed_tables,
@@ -104,7 +103,7 @@ def repeated_join_problems(question: str, sql: str, catalog: SchemaCatalog, prob
         for agg, table in summed_tables(select, catalog, counted[1] if counted else None):
             alias = _alias_of(aliases, table)
             for (mine, other), columns in pairs.items():
-                if mine != alias or not own(select, agg):
+                if mine != alias:
                     continue
                 other_columns = sorted({c for _, c in columns})
                 repeater = aliases[other]
