@@ -29,7 +29,9 @@ from atomwork.agents.date_spans import (
 )
 from atomwork.agents.join_grain import repeated_join_problems
 from atomwork.agents.null_membership import null_membership_problems
+from atomwork.agents.period_average import period_average_problems
 from atomwork.agents.sql_structure import (
+    counted_amount_problems,
     counted_table,
     counted_table_problems,
     fan_out_problems,
@@ -52,7 +54,7 @@ from atomwork.agents.sql_structure import (
 )
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.base import Table
-from atomwork.tools.glossary import Glossary
+from atomwork.tools.glossary import Definition, Glossary
 from atomwork.tools.schema import SchemaCatalog, TableInfo
 
 # A year, not part of a larger number ("1,995.00", "1995.5"): "in 1994, what" still counts.
@@ -86,6 +88,8 @@ _AVG = re.compile(
     re.I,
 )
 _SUM = re.compile(r"\btotal\b|\bsum\b|\boverall\b", re.I)
+_MEDIAN = re.compile(r"\bmedian\b", re.I)
+_MEDIAN_SQL = re.compile(r"\b(?:median|quantile\w*|percentile\w*)\s*\(")
 # "at least the quota" and "at most 5 days" bound a value; they rank nothing.
 _TOP = re.compile(r"\b(?<!\bat )(highest|most|top|largest|biggest|maximum|max|greatest|longest)\b", re.I)
 _BOTTOM = re.compile(r"\b(?<!\bat )(lowest|least|fewest|smallest|minimum|min|shortest)\b", re.I)
@@ -107,6 +111,7 @@ AVERAGE_COUNT_OF = re.compile(
 )
 
 
+_PREPOSITIONS = {"in", "of", "from", "with", "at", "on", "to", "for"}
 _BY_WHOM = re.compile(r"\s+(?:\w+ed\b|who\b|that\b|in the [A-Z])")
 
 
@@ -116,7 +121,11 @@ def grouped_by(question: str) -> re.Match[str] | None:
     it): who spent, not a breakdown."""
     text = _without_averaged_entity(question)
     for match in _GROUPED.finditer(text):
-        if any(w[:1].isupper() for w in match.group(0).split()[1:-1]):
+        between = match.group(0).split()[1:-1]
+        if any(w[:1].isupper() for w in between):
+            continue
+        # "Placed by customers in nations of EUROPE": "by" reaches customers; the nations only narrow them.
+        if any(w.lower() in _PREPOSITIONS for w in between):
             continue
         # "Activities logged by reps hired in 2021": the reps who did it, narrowed; not "by rep".
         if (
@@ -265,8 +274,10 @@ def named_values(question: str, catalog: SchemaCatalog) -> dict[str, str]:
             # 'SHIP' (a value of l_shipmode) is not named by "ship mode": the words name the column.
             if all(w in column.lower().rsplit(".", 1)[-1] for w in words):
                 continue
-            # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'.
-            phrase = r"\b" + r"[\s\-#]+".join(re.escape(w) for w in words) + r"\b"
+            # "urgent" names the value '1-URGENT'; "middle east" names 'MIDDLE EAST'; "calls" names
+            # 'Call' (rows of a kind are counted in the plural).
+            plural = "s?" if words[-1].isalpha() and len(words[-1]) >= 4 and words[-1][-1] != "s" else ""
+            phrase = r"\b" + r"[\s\-#]+".join(re.escape(w) for w in words) + plural + r"\b"
             if re.search(phrase, text) or _names_outcome(words, text):
                 found.setdefault(value, column)
     # Prefer the longest match: "MIDDLE EAST" over "EAST" if both were values.
@@ -568,9 +579,20 @@ def check_sql_answer(
             if not columns & idents:
                 named = " or ".join(sorted(columns))
                 problems.append(f"the question defines its measure with {named}; the query does not use it")
-    for definition in (
-        glossary.measures_named(question) if glossary is not None and not own_definition else []
+    measures = glossary.measures_named(question) if glossary is not None and not own_definition else []
+    # "The total extended price" is that column's sum: not revenue, which also takes off the discount.
+    if not own_definition:
+        problems.extend(_unasked_factor_problems(question, sql, catalog, measures))
+    # "Travel expenses" are not the expense budget: a column named like the measure is another one.
+    for column, definition in (
+        glossary.look_alikes(question, catalog, stems=True) if measures and glossary else []
     ):
+        if column.rpartition(".")[2].lower() in idents:
+            problems.append(
+                f"the query uses {column}, which is not {definition.words[0]}: the question asks for "
+                f"{definition.term}, {definition.meaning}"
+            )
+    for definition in measures:
         missing = [c for c in definition.uses if c.lower() not in idents]
         if missing:
             problems.append(
@@ -585,7 +607,9 @@ def check_sql_answer(
     if probe is not None:
         problems.extend(repeated_join_problems(question, sql, catalog, probe))
         problems.extend(null_membership_problems(sql, probe))
+        problems.extend(period_average_problems(question, sql, catalog, probe))
     problems.extend(counted_table_problems(question, sql, catalog))
+    problems.extend(counted_amount_problems(question, sql, catalog))
     problems.extend(stray_distinct_count_problems(question, sql, catalog))
     problems.extend(grouped_window_problems(sql))
     problems.extend(ungrouped_having_problems(sql))
@@ -604,6 +628,9 @@ def check_sql_answer(
     problems.extend(_most_things_problems(question, lowered_sql, catalog, glossary))
     if _AVG.search(question) and not re.search(r"\bavg\s*\(|\bmean\s*\(|/", lowered_sql):
         problems.append("the question asks for an average, but the query computes none")
+    # The middle value, not the mean or a fraction of it.
+    if _MEDIAN.search(question) and not _MEDIAN_SQL.search(lowered_sql):
+        problems.append("the question asks for the median, but the query computes none: use median(...)")
     if _asks_total(question, catalog) and not re.search(r"\bsum\s*\(|\bcount\s*\(", lowered_sql):
         problems.append("the question asks for a total, but the query adds nothing up (no sum)")
     if _TOP.search(question) and not re.search(r"\bdesc\b|\bmax\s*\(|\barg_max\s*\(", lowered_sql):
@@ -631,6 +658,7 @@ def check_sql_answer(
     problems.extend(_label_problems(question, table, catalog))
     problems.extend(_dimension_problems(question, table, catalog))
     problems.extend(_year_comparison_problems(question, table))
+    problems.extend(_year_change_problems(question, sql))
     if _OVERALL.search(question):
         problems.extend(_group_level_overall_problems(sql))
         if sum(1 for c in table.columns if _is_numeric(table, c)) < 2:
@@ -883,14 +911,64 @@ def _negation_problems(question: str, lowered_sql: str) -> list[str]:
     ]
 
 
+def _unasked_factor_problems(
+    question: str, sql: str, catalog: SchemaCatalog, measures: list[Definition]
+) -> list[str]:
+    """A sum or average of a column the question names, scaled by another column that neither it
+    nor a measure it names uses (``sum(l_extendedprice * (1 - l_discount))`` for "the total
+    extended price")."""
+    named = {c for columns in named_columns(question, catalog) for c in columns}
+    measured = {
+        w for d in measures for w in re.findall(r"[a-z_]+", " ".join([*d.uses, d.aggregate or ""]).lower())
+    }
+    tree = parse(sql)
+    if not named or tree is None:
+        return []
+    problems = []
+    for agg in tree.find_all(exp.Sum, exp.Avg):
+        if agg.this.find(exp.Case) is not None:
+            continue
+        # Scaled by another column: a difference ("ship date - order date") is a span, not a scaling.
+        for product in agg.this.find_all(exp.Mul, exp.Div):
+            sides = [
+                {c.name.lower() for c in side.find_all(exp.Column)}
+                for side in (product.this, product.expression)
+            ]
+            for mine, theirs in (sides, sides[::-1]):
+                for other in sorted(theirs - named - measured) if mine & named else ():
+                    problems.append(
+                        f"the question asks about {' or '.join(sorted(mine & named))}, but the query "
+                        f"computes {agg.sql(dialect='duckdb')} with {other}, which it does not mention"
+                    )
+    return list(dict.fromkeys(problems))
+
+
+def role_keys(text: str, catalog: SchemaCatalog) -> list[set[str]]:
+    """Keys named for a role, not for the table they point at, that the text names by its word:
+    "accounts owned by Farah Chen" -> {owner_rep_id}. (``o_custkey`` and ``account_id`` are
+    named for their tables: those words name the tables.)"""
+    words = {w.lower()[:4] for w in re.findall(r"[A-Za-z]{4,}", text)}
+    tables = {part[:4] for t in catalog.tables for part in t.name.lower().split("_")}
+    found = []
+    for table in catalog.tables:
+        for col in table.columns:
+            parts = _name_parts(col.name)
+            if not re.search(r"(?:_id|key)$", col.name.lower()) or len(parts) < 2 or len(parts[0]) < 4:
+                continue
+            if parts[0][:4] not in tables and parts[0][:4] in words:
+                found.append({col.name.lower()})
+    return found
+
+
 def _named_column_problems(
     question: str, idents: set[str], used: set[str], catalog: SchemaCatalog
 ) -> list[str]:
-    """A column the question spells out in two words ("annual quota", "commit date") that only
-    tables the query reads hold must be used: otherwise the query answers without it."""
+    """A column the question spells out in two words ("annual quota", "commit date"), or a key it
+    names by its role ("owned by"), that only tables the query reads hold must be used: otherwise
+    the query answers without it."""
     read = {col.name.lower() for t in catalog.tables if t.name.lower() in used for col in t.columns}
     problems = []
-    for columns in named_columns(question, catalog):
+    for columns in [*named_columns(question, catalog), *role_keys(question, catalog)]:
         if columns & read and not columns & idents:
             named = " or ".join(sorted(columns))
             problems.append(f"the question names {named}, but the query does not use it")
@@ -1006,6 +1084,37 @@ def _entity_problems(question: str, table: Table, catalog: SchemaCatalog) -> lis
             f"not of {entity}"
         ]
     return []
+
+
+def _year_change_problems(question: str, sql: str) -> list[str]:
+    """ "By how much did Travel expenses grow from 1996 to 1997" is one year's figure less the
+    other's: a query that adds up both years' rows together (or filters on neither apart) has
+    no second figure to subtract."""
+    years = question_years(question)
+    tree = parse(sql)
+    if len(years) != 2 or not _CHANGE.search(question) or tree is None:
+        return []
+    # A row per year ("GROUP BY year(month)") holds both figures.
+    if any(_DATED_KEY.search(g.sql(dialect="duckdb")) for g in tree.find_all(exp.Group)):
+        return []
+    # Else each year needs its own condition: an aggregate's FILTER, a CASE branch or a subquery.
+    scopes = [
+        node.sql(dialect="duckdb")
+        for node in [
+            *tree.find_all(exp.Filter, exp.If),
+            *(q for q in tree.find_all(exp.Select) if q is not tree),
+        ]
+    ]
+    if len({text for text in scopes if any(y in text for y in years)}) >= 2:
+        return []
+    return [
+        f"the question asks how the figure changed from {years[0]} to {years[1]}, but the query does not "
+        "compute each year's figure on its own; compute each (sum(...) FILTER (WHERE <its year>), or a "
+        "subquery each) and subtract"
+    ]
+
+
+_DATED_KEY = re.compile(r"year|date|month|strftime|extract|trunc", re.I)
 
 
 def compares_years(question: str) -> list[str]:

@@ -38,6 +38,7 @@ from atomwork.agents.answer_checks import (
     spelled_as_data,
 )
 from atomwork.agents.date_spans import points_in_time, year_spans
+from atomwork.agents.period_average import asked_period
 from atomwork.agents.sql_structure import count_threshold
 from atomwork.goal import breakdowns, joint_breakdown
 from atomwork.tools.glossary import Definition, Glossary, names_column
@@ -129,23 +130,10 @@ def relevant_definitions(question: str, glossary: Glossary) -> list[Definition]:
 def look_alikes(question: str, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:
     """Columns named like a defined measure the question asks for, that are not that measure
     (``budgets.revenue_budget`` when the question says "revenue")."""
-    out = []
-    for definition in glossary.measures_named(question):
-        uses = {u.lower() for u in definition.uses}
-        # Only the words the question says that name the measure itself ("expense", not the verb
-        # "spend"): a look-alike names another table, and that draws a small model to join it.
-        term = definition.term.lower()
-        said = [
-            w
-            for w in definition.words
-            if re.search(rf"\b{re.escape(w)}", question, re.I) and w.rstrip("s") in term
-        ]
-        for table in catalog.tables:
-            for col in table.columns:
-                name = col.name.lower()
-                if name not in uses and any(w.replace(" ", "_") in name for w in said):
-                    out.append(f"{table.name}.{col.name} is not {definition.words[0]}")
-    return out
+    return [
+        f"{column} is not {definition.words[0]}"
+        for column, definition in glossary.look_alikes(question, catalog)
+    ]
 
 
 def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | None:
@@ -188,6 +176,11 @@ def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | N
             f"{threshold.entity.rstrip('s')} with HAVING count(*) {threshold.operator} {threshold.number}; "
             "then count the subquery's rows"
         )
+    period = asked_period(question)
+    if period is not None:
+        return f"one row: total each {period} in a subquery grouped by the {period}, then avg() of the totals"
+    if re.search(r"\bmedian\b", question, re.I):
+        return "one row with median(...), not avg()"
     if _AVG.search(question):
         return "one row with the average"
     if _COUNT.search(question):

@@ -39,6 +39,7 @@ __all__ = [
     "conjuncts",
     "count_threshold",
     "count_to_sum_repair",
+    "counted_amount_problems",
     "counted_table",
     "counted_table_problems",
     "dangling_join_repair",
@@ -634,6 +635,34 @@ def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> l
     if not any(own(tree, c) for c in tree.find_all(exp.Count)):
         return []
     return [f"the question counts {word}, but the query counts no {target} rows or keys"]
+
+
+_COMPARED = re.compile(r"more|fewer|most|fewest|least", re.I)
+
+
+def counted_amount_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "The number of leads from events campaigns" over campaigns, whose ``leads`` column holds
+    each campaign's leads: ``count(*)`` counts the campaigns, not their leads. ("More conversions
+    than 50" compares the column; it counts nothing.)"""
+    words = [m.group(1) for m in _COUNTED.finditer(question) if not _COMPARED.match(m.group(0))]
+    tree = parse(sql)
+    if not words or tree is None:
+        return []
+    problems = []
+    for select in tree.find_all(exp.Select):
+        counts = [c for c in select.find_all(exp.Count) if own(select, c) and isinstance(c.this, exp.Star)]
+        if not counts:
+            continue
+        for alias, table in table_aliases(select).items():
+            info = catalog.table(table)
+            for col in info.columns if info is not None else ():
+                column = exp.column(col.name, table=alias)
+                if any(_amount_column(select, column, w, catalog) for w in words):
+                    problems.append(
+                        f"the question counts {col.name}, which {info.name}.{col.name} holds for each row, "
+                        f"but count(*) counts {info.name} rows; add them up: sum({col.name})"
+                    )
+    return list(dict.fromkeys(problems))
 
 
 def stray_distinct_count_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:

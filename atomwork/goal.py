@@ -235,6 +235,13 @@ _AGENT = re.compile(
     r"(?:[a-z]+ed|made|bought|sold|paid|won|lost|spent|brought|held|run|owned)\s+by\s+$"
 )
 
+# The agent behind a period ("placed in 1994 by customers"), when its noun is plural and narrowed
+# ("customers in ...", "reps who ..."): "shipped in 1995 by region" still asks for a breakdown.
+_DATED_AGENT = re.compile(
+    r"\b[a-z]+ed\s+(?:in|during|on|before|after|since|between|from)\s+(?:(?!by\b)[a-z0-9\-]+\s+){1,6}by\s+$"
+)
+_NARROWED = re.compile(r"(?:the\s+)?[a-z]+s\s+(?:in|from|of|with|who|that|based|located)\b")
+
 
 def asks_breakdown(text: str, dimension: str) -> bool:
     """ "by region", "per month", "by department and quarter", "unusual months", "regions by ...".
@@ -244,6 +251,8 @@ def asks_breakdown(text: str, dimension: str) -> bool:
     for match in _LIST_START.finditer(text):
         if _AGENT.search(text[: match.end()]):
             continue  # "orders placed by customers in FRANCE" says who placed them
+        if _DATED_AGENT.search(text[: match.end()]) and _NARROWED.match(text, match.end()):
+            continue  # "orders placed in 1994 by customers in the BUILDING segment": the same, dated
         for item in _listed_items(text, match.end()):
             if item[0] in _MEASURE_START:
                 continue  # "nations by total supplier balance" ranks by a measure

@@ -1,4 +1,4 @@
-"""Questions asked of the system while it was built (stops 21 and 22), each with hand-written SQL.
+"""Questions asked of the system while it was built (stops 21 to 23), each with hand-written SQL.
 
 They were written to find what the checks and notes missed, then kept: every hand-written query
 here must pass every answer check (tests/test_eval_set.py), so a check that would reject a right
@@ -1167,5 +1167,362 @@ CASES: list[EvalCase] = [
         NUMBER,
         "What is the average deal size of won opportunities created in 2023?",
         "SELECT avg(amount) FROM opportunities WHERE stage = 'Closed Won' AND year(created_date) = 2023",
+    ),
+    _case(
+        "p14-01",
+        "demo",
+        F,
+        NUMBER,
+        "What is the combined salary of everyone currently employed in the Support department?",
+        "SELECT sum(salary) FROM employees WHERE department = 'Support' AND termination_date IS NULL",
+    ),
+    _case(
+        "p14-02",
+        "demo",
+        F,
+        NUMBER,
+        "How many campaigns that started in 1995 generated more than 100 leads?",
+        "SELECT count(*) FROM campaigns WHERE year(start_date) = 1995 AND leads > 100",
+    ),
+    _case(
+        "p14-03",
+        "demo",
+        F,
+        NUMBER,
+        "What was the total Advertising expense across all regions in 1998?",
+        "SELECT sum(amount) FROM expenses WHERE category = 'Advertising' AND year(month) = 1998",
+    ),
+    _case(
+        "p14-04",
+        "demo",
+        F,
+        ENTITY,
+        "Which region had the largest total expense budget in 1997?",
+        "SELECT region FROM budgets WHERE year(month) = 1997 GROUP BY region ORDER BY "
+        "sum(expense_budget) DESC LIMIT 1",
+    ),
+    _case(
+        "p14-05",
+        "demo",
+        F,
+        NUMBER,
+        "What was the total number of leads from events campaigns in the ASIA region?",
+        "SELECT sum(leads) FROM campaigns WHERE channel = 'events' AND region = 'ASIA'",
+    ),
+    _case(
+        "p14-06",
+        "demo",
+        F,
+        NUMBER,
+        "How many people were hired into the Marketing department from 1990 through 1992?",
+        "SELECT count(*) FROM employees WHERE department = 'Marketing' AND year(hire_date) BETWEEN "
+        "1990 AND 1992",
+    ),
+    _case(
+        "p14-07",
+        "demo",
+        F,
+        NUMBER,
+        "What is the median salary of Finance employees?",
+        "SELECT median(salary) FROM employees WHERE department = 'Finance'",
+    ),
+    _case(
+        "p14-08",
+        "demo",
+        F,
+        NUMBER,
+        "How many support tickets received a CSAT score of 5?",
+        "SELECT count(*) FROM support_tickets WHERE csat = 5",
+    ),
+    _case(
+        "p14-09",
+        "demo",
+        G,
+        ROWS,
+        "Number of employees who left the company in 1998, by region",
+        "SELECT region, count(*) FROM employees WHERE year(termination_date) = 1998 GROUP BY region",
+    ),
+    _case(
+        "p14-10",
+        "crm",
+        F,
+        NUMBER,
+        "How many deals are still open, that is neither Closed Won nor Closed Lost?",
+        "SELECT count(*) FROM opportunities WHERE stage NOT IN ('Closed Won', 'Closed Lost')",
+    ),
+    _case(
+        "p14-11",
+        "crm",
+        F,
+        NUMBER,
+        "What was the total duration of calls logged by Ines Hale?",
+        "SELECT sum(a.duration_minutes) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id "
+        "WHERE r.name = 'Ines Hale' AND a.activity_type = 'Call'",
+    ),
+    _case(
+        "p14-12",
+        "crm",
+        F,
+        ENTITY,
+        "Which sales territory brought in the most won deal value?",
+        "SELECT r.territory FROM opportunities o JOIN sales_reps r ON o.rep_id = r.rep_id WHERE "
+        "o.stage = 'Closed Won' GROUP BY r.territory ORDER BY sum(o.amount) DESC LIMIT 1",
+    ),
+    _case(
+        "p14-13",
+        "crm",
+        F,
+        NUMBER,
+        "How many accounts in the Software industry have more than 500 employees?",
+        "SELECT count(*) FROM accounts WHERE industry = 'Software' AND employee_count > 500",
+    ),
+    _case(
+        "p14-14",
+        "crm",
+        F,
+        NUMBER,
+        "How many opportunities with a close date in 2024 were won?",
+        "SELECT count(*) FROM opportunities WHERE stage = 'Closed Won' AND strftime('%Y', "
+        "close_date) = '2024'",
+    ),
+    _case(
+        "p14-15",
+        "crm",
+        F,
+        NUMBER,
+        "How many contacts work at accounts in the Finance industry?",
+        "SELECT count(*) FROM contacts c JOIN accounts a ON c.account_id = a.account_id WHERE "
+        "a.industry = 'Finance'",
+    ),
+    _case(
+        "p14-16",
+        "tpch",
+        F,
+        NUMBER,
+        "How many parts have a retail price above 2000?",
+        "SELECT count(*) FROM part WHERE p_retailprice > 2000",
+    ),
+    _case(
+        "p14-17",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average quantity per line item on orders with priority 1-URGENT?",
+        "SELECT avg(l_quantity) FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE "
+        "o_orderpriority = '1-URGENT'",
+    ),
+    _case(
+        "p14-18",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders placed in 1996 still have status O?",
+        "SELECT count(*) FROM orders WHERE o_orderstatus = 'O' AND year(o_orderdate) = 1996",
+    ),
+    _case(
+        "p14-19",
+        "tpch",
+        F,
+        ENTITY,
+        "Which market segment has the most customers with a negative account balance?",
+        "SELECT c_mktsegment FROM customer WHERE c_acctbal < 0 GROUP BY c_mktsegment ORDER BY "
+        "count(*) DESC LIMIT 1",
+    ),
+    _case(
+        "p14-20",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total revenue from orders placed in 1994 by customers in the BUILDING segment?",
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem JOIN orders ON l_orderkey = "
+        "o_orderkey JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = 'BUILDING' AND "
+        "year(o_orderdate) = 1994",
+    ),
+    _case(
+        "p14-21",
+        "tpch",
+        F,
+        NUMBER,
+        "How many line items received in 1997 arrived after their commit date?",
+        "SELECT count(*) FROM lineitem WHERE year(l_receiptdate) = 1997 AND l_receiptdate > l_commitdate",
+    ),
+    _case(
+        "p15-01",
+        "demo",
+        F,
+        NUMBER,
+        "By how much did total Travel expenses grow from 1996 to 1997?",
+        "SELECT sum(amount) FILTER (WHERE year(month) = 1997) - sum(amount) FILTER (WHERE "
+        "year(month) = 1996) FROM expenses WHERE category = 'Travel'",
+    ),
+    _case(
+        "p15-02",
+        "demo",
+        F,
+        NUMBER,
+        "What was the average monthly Payroll expense of the Sales department in 1997?",
+        "SELECT avg(m) FROM (SELECT month, sum(amount) AS m FROM expenses WHERE department = "
+        "'Sales' AND category = 'Payroll' AND year(month) = 1997 GROUP BY month)",
+    ),
+    _case(
+        "p15-03",
+        "demo",
+        F,
+        NUMBER,
+        "How many employees earn between 60000 and 70000?",
+        "SELECT count(*) FROM employees WHERE salary BETWEEN 60000 AND 70000",
+    ),
+    _case(
+        "p15-04",
+        "demo",
+        G,
+        ROWS,
+        "Top 3 campaigns by conversions that started in 1998, with their conversions",
+        "SELECT name, conversions FROM campaigns WHERE year(start_date) = 1998 ORDER BY conversions"
+        " DESC LIMIT 3",
+    ),
+    _case(
+        "p15-05",
+        "demo",
+        F,
+        NUMBER,
+        "How many support tickets took longer than a week to close?",
+        "SELECT count(*) FROM support_tickets WHERE closed_at > opened_at + INTERVAL 7 DAY",
+    ),
+    _case(
+        "p15-06",
+        "demo",
+        F,
+        NUMBER,
+        "What was the conversion rate (conversions divided by leads) of social campaigns that "
+        "started in 1996, in percent?",
+        "SELECT 100.0 * sum(conversions) / sum(leads) FROM campaigns WHERE channel = 'social' AND "
+        "year(start_date) = 1996",
+    ),
+    _case(
+        "p15-07",
+        "demo",
+        F,
+        NUMBER,
+        "What is the difference between the revenue budget and the expense budget of the EUROPE "
+        "region in 1998?",
+        "SELECT sum(revenue_budget) - sum(expense_budget) FROM budgets WHERE region = 'EUROPE' AND "
+        "year(month) = 1998",
+    ),
+    _case(
+        "p15-08",
+        "crm",
+        F,
+        NUMBER,
+        "With how many distinct accounts does Alice Evans have opportunities?",
+        "SELECT count(DISTINCT o.account_id) FROM opportunities o JOIN sales_reps r ON o.rep_id = "
+        "r.rep_id WHERE r.name = 'Alice Evans'",
+    ),
+    _case(
+        "p15-09",
+        "crm",
+        F,
+        NUMBER,
+        "What is the total won amount from accounts owned by Farah Chen?",
+        "SELECT sum(o.amount) FROM opportunities o JOIN accounts a ON o.account_id = a.account_id "
+        "JOIN sales_reps r ON a.owner_rep_id = r.rep_id WHERE r.name = 'Farah Chen' AND o.stage = "
+        "'Closed Won'",
+    ),
+    _case(
+        "p15-10",
+        "crm",
+        F,
+        NUMBER,
+        "How many activities involved contacts with the title CEO?",
+        "SELECT count(*) FROM activities a JOIN contacts c ON a.contact_id = c.contact_id WHERE "
+        "c.title = 'CEO'",
+    ),
+    _case(
+        "p15-11",
+        "crm",
+        F,
+        NUMBER,
+        "What was the average duration in minutes of Meeting activities in 2024?",
+        "SELECT avg(duration_minutes) FROM activities WHERE activity_type = 'Meeting' AND "
+        "strftime('%Y', activity_date) = '2024'",
+    ),
+    _case(
+        "p15-12",
+        "crm",
+        F,
+        NUMBER,
+        "How many opportunities were created in the first half of 2023?",
+        "SELECT count(*) FROM opportunities WHERE created_date >= '2023-01-01' AND created_date < "
+        "'2023-07-01'",
+    ),
+    _case(
+        "p15-13",
+        "crm",
+        G,
+        ROWS,
+        "Won deal value by industry for deals closed in 2024",
+        "SELECT a.industry, sum(o.amount) FROM opportunities o JOIN accounts a ON o.account_id = "
+        "a.account_id WHERE o.stage = 'Closed Won' AND strftime('%Y', o.close_date) = '2024' GROUP "
+        "BY a.industry",
+    ),
+    _case(
+        "p15-14",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders were placed in 1993 by customers in nations of the EUROPE region?",
+        "SELECT count(*) FROM orders JOIN customer ON o_custkey = c_custkey JOIN nation ON "
+        "c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'EUROPE'"
+        " AND year(o_orderdate) = 1993",
+    ),
+    _case(
+        "p15-15",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average account balance of customers in the HOUSEHOLD segment?",
+        "SELECT avg(c_acctbal) FROM customer WHERE c_mktsegment = 'HOUSEHOLD'",
+    ),
+    _case(
+        "p15-16",
+        "tpch",
+        F,
+        NUMBER,
+        "How many line items had a discount of at least 0.05 and a quantity under 10?",
+        "SELECT count(*) FROM lineitem WHERE l_discount >= 0.05 AND l_quantity < 10",
+    ),
+    _case(
+        "p15-17",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total extended price of returned line items (return flag R) shipped by MAIL?",
+        "SELECT sum(l_extendedprice) FROM lineitem WHERE l_returnflag = 'R' AND l_shipmode = 'MAIL'",
+    ),
+    _case(
+        "p15-18",
+        "tpch",
+        F,
+        NUMBER,
+        "How many different suppliers supply parts of size 50?",
+        "SELECT count(DISTINCT ps_suppkey) FROM partsupp JOIN part ON ps_partkey = p_partkey WHERE "
+        "p_size = 50",
+    ),
+    _case(
+        "p15-19",
+        "tpch",
+        F,
+        ENTITY,
+        "Which ship mode carried the most line items shipped in 1993?",
+        "SELECT l_shipmode FROM lineitem WHERE year(l_shipdate) = 1993 GROUP BY l_shipmode ORDER BY"
+        " count(*) DESC LIMIT 1",
+    ),
+    _case(
+        "p15-20",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average total price of 2-HIGH priority orders placed in 1997?",
+        "SELECT avg(o_totalprice) FROM orders WHERE o_orderpriority = '2-HIGH' AND year(o_orderdate) = 1997",
     ),
 ]

@@ -23,6 +23,7 @@ from atomwork.agents.sql_analyst import (
     results_agree,
 )
 from atomwork.agents.sql_hints import from_clause, question_notes
+from atomwork.goal import breakdowns
 from atomwork.models import ScriptedModel
 from atomwork.models.base import Completion
 from atomwork.models.logprobs import TokenAlternative, TokenLogprob
@@ -912,6 +913,13 @@ def test_reps_narrowed_by_who_they_are_did_it_and_are_not_a_breakdown():
     assert grouped_by("Expenses by departments in 1997") is not None
 
 
+def test_a_breakdown_noun_behind_a_preposition_only_narrows_who_did_it():
+    narrowed = "How many orders were placed in 1993 by customers in nations of the EUROPE region?"
+    assert grouped_by(narrowed) is None
+    assert grouped_by("Orders placed by customers in each nation") is not None
+    assert grouped_by("Revenue by customer nation in 1995") is not None
+
+
 def test_an_outcome_does_not_date_a_question_that_names_its_event(crm):
     warehouse, crm_catalog = crm
     asked = "What is the average deal size of won opportunities created in 2023?"
@@ -923,3 +931,143 @@ def test_an_outcome_does_not_date_a_question_that_names_its_event(crm):
         "close" in p
         for p in check_sql_answer(won, created, warehouse.query(created), crm_catalog, glossary=STANDARD)
     )
+
+
+def test_current_employees_are_those_not_terminated(warehouse, catalog):
+    asked = "What is the combined salary of everyone currently employed in the Support department?"
+    everyone = "SELECT sum(salary) FROM employees WHERE department = 'Support'"
+    assert any(
+        "termination_date" in p
+        for p in check_sql_answer(asked, everyone, warehouse.query(everyone), catalog, glossary=STANDARD)
+    )
+    current = everyone + " AND termination_date IS NULL"
+    assert check_sql_answer(asked, current, warehouse.query(current), catalog, glossary=STANDARD) == []
+
+
+def test_a_kind_of_row_named_in_the_plural_must_be_filtered(crm):
+    warehouse, crm_catalog = crm
+    asked = "What was the total duration of calls logged by Ines Hale?"
+    named = {"Call": "activities.activity_type", "Ines Hale": "sales_reps.name"}
+    assert named_values(asked, crm_catalog) == named
+    every = (
+        "SELECT sum(a.duration_minutes) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id "
+        "WHERE r.name = 'Ines Hale'"
+    )
+    assert "the question names 'Call' (activities.activity_type) but the query does not filter on it" in (
+        check_sql_answer(asked, every, warehouse.query(every), crm_catalog, glossary=STANDARD)
+    )
+    calls = every + " AND a.activity_type = 'Call'"
+    assert check_sql_answer(asked, calls, warehouse.query(calls), crm_catalog, glossary=STANDARD) == []
+
+
+def test_a_dated_agent_narrowed_by_its_segment_is_not_a_breakdown(warehouse, catalog):
+    asked = "What was the total revenue from orders placed in 1994 by customers in the BUILDING segment?"
+    assert breakdowns(asked) == []
+    assert breakdowns("Revenue shipped in 1995 by region") == ["region"]
+    top_customer = (
+        "SELECT sum(l_extendedprice * (1 - l_discount)) AS revenue FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "WHERE c_mktsegment = 'BUILDING' AND o_orderdate >= DATE '1994-01-01' "
+        "AND o_orderdate < DATE '1995-01-01' "
+        "GROUP BY c_custkey ORDER BY revenue DESC LIMIT 1"
+    )
+    table = warehouse.query(top_customer)
+    problems = check_sql_answer(asked, top_customer, table, catalog, glossary=STANDARD)
+    assert "the question asks for one overall figure, but the query groups by c_custkey" in problems
+    whole = top_customer.split(" GROUP BY")[0]
+    assert check_sql_answer(asked, whole, warehouse.query(whole), catalog, glossary=STANDARD) == []
+
+
+def test_a_median_is_computed_as_one(warehouse, catalog):
+    asked = "What is the median salary of Finance employees?"
+    halved = "SELECT avg(salary) / 2 FROM employees WHERE department = 'Finance'"
+    assert "the question asks for the median, but the query computes none: use median(...)" in (
+        check_sql_answer(asked, halved, warehouse.query(halved), catalog, glossary=STANDARD)
+    )
+    median = "SELECT median(salary) FROM employees WHERE department = 'Finance'"
+    assert check_sql_answer(asked, median, warehouse.query(median), catalog, glossary=STANDARD) == []
+
+
+def test_a_count_held_in_a_column_is_added_up_not_counted(warehouse, catalog):
+    asked = "What was the total number of leads from events campaigns in the ASIA region?"
+    rows = "SELECT count(*) AS leads FROM campaigns WHERE region = 'ASIA' AND channel = 'events'"
+    assert (
+        "the question counts leads, which campaigns.leads holds for each row, but count(*) counts "
+        "campaigns rows; add them up: sum(leads)"
+    ) in check_sql_answer(asked, rows, warehouse.query(rows), catalog, glossary=STANDARD)
+    summed = rows.replace("count(*)", "sum(leads)")
+    assert check_sql_answer(asked, summed, warehouse.query(summed), catalog, glossary=STANDARD) == []
+    # Campaigns compared by their conversions are still counted as campaigns.
+    compared = "How many campaigns had more conversions than 50?"
+    over = "SELECT count(*) FROM campaigns WHERE conversions > 50"
+    assert check_sql_answer(compared, over, warehouse.query(over), catalog, glossary=STANDARD) == []
+
+
+def test_a_key_named_for_its_role_must_be_used(crm):
+    warehouse, crm_catalog = crm
+    asked = "What is the total won amount from accounts owned by Farah Chen?"
+    by_deal_rep = (
+        "SELECT sum(o.amount) FROM accounts a JOIN opportunities o ON a.account_id = o.account_id "
+        "JOIN sales_reps r ON o.rep_id = r.rep_id WHERE r.name = 'Farah Chen' AND o.stage = 'Closed Won'"
+    )
+    table = warehouse.query(by_deal_rep)
+    assert "the question names owner_rep_id, but the query does not use it" in check_sql_answer(
+        asked, by_deal_rep, table, crm_catalog, glossary=STANDARD
+    )
+    by_owner = by_deal_rep.replace("o.rep_id = r.rep_id", "a.owner_rep_id = r.rep_id")
+    assert check_sql_answer(asked, by_owner, warehouse.query(by_owner), crm_catalog, glossary=STANDARD) == []
+
+
+def test_a_named_column_is_not_scaled_by_one_the_question_does_not_name(warehouse, catalog):
+    asked = "What was the total extended price of returned line items (return flag R) shipped by MAIL?"
+    discounted = (
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem "
+        "WHERE l_returnflag = 'R' AND l_shipmode = 'MAIL'"
+    )
+    assert (
+        "the question asks about l_extendedprice, but the query computes "
+        "SUM(l_extendedprice * (1 - l_discount)) with l_discount, which it does not mention"
+    ) in check_sql_answer(asked, discounted, warehouse.query(discounted), catalog, glossary=STANDARD)
+    gross = discounted.replace(" * (1 - l_discount)", "")
+    assert check_sql_answer(asked, gross, warehouse.query(gross), catalog, glossary=STANDARD) == []
+    # Revenue is defined with the discount: naming it allows it.
+    revenue = "What was the total revenue of line items shipped by MAIL in 1995?"
+    net = (
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem "
+        "WHERE year(l_shipdate) = 1995 AND l_shipmode = 'MAIL'"
+    )
+    assert check_sql_answer(revenue, net, warehouse.query(net), catalog, glossary=STANDARD) == []
+
+
+def test_a_growth_from_one_year_to_the_next_needs_each_years_figure(warehouse, catalog):
+    asked = "By how much did total Travel expenses grow from 1996 to 1997?"
+    together = (
+        "SELECT sum(amount) FROM expenses WHERE category = 'Travel' "
+        "AND month >= DATE '1996-01-01' AND month < DATE '1998-01-01'"
+    )
+    problems = check_sql_answer(asked, together, warehouse.query(together), catalog, glossary=STANDARD)
+    assert any(p.startswith("the question asks how the figure changed from 1996 to 1997") for p in problems)
+    apart = (
+        "SELECT sum(amount) FILTER (WHERE year(month) = 1997) "
+        "- sum(amount) FILTER (WHERE year(month) = 1996) FROM expenses WHERE category = 'Travel'"
+    )
+    assert check_sql_answer(asked, apart, warehouse.query(apart), catalog, glossary=STANDARD) == []
+    each = (
+        "SELECT (SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1997) "
+        "- (SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1996)"
+    )
+    assert check_sql_answer(asked, each, warehouse.query(each), catalog, glossary=STANDARD) == []
+
+
+def test_a_column_named_like_the_measure_is_not_the_measure(warehouse, catalog):
+    asked = "What were the total Travel expenses in 1997?"
+    budget = (
+        "SELECT sum(b.expense_budget) FROM budgets b WHERE year(b.month) = 1997 "
+        "AND b.region IN (SELECT region FROM expenses WHERE category = 'Travel' AND amount > 0)"
+    )
+    assert any(
+        p.startswith("the query uses budgets.expense_budget, which is not expenses")
+        for p in check_sql_answer(asked, budget, warehouse.query(budget), catalog, glossary=STANDARD)
+    )
+    spent = "SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1997"
+    assert check_sql_answer(asked, spent, warehouse.query(spent), catalog, glossary=STANDARD) == []

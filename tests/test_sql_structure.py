@@ -642,7 +642,10 @@ def test_a_monthly_figure_is_a_breakdown_but_an_average_monthly_one_is_not(catal
     assert "the question asks for a breakdown, but the query returned a single row" in problems
     assert answer_shape("Monthly revenue in 1995") == "one row per month, no LIMIT"
     average = "What was the average monthly revenue in 1995?"
-    assert asks_one_figure(average) and answer_shape(average) == "one row with the average"
+    assert asks_one_figure(average)
+    assert answer_shape(average) == (
+        "one row: total each month in a subquery grouped by the month, then avg() of the totals"
+    )
 
 
 def test_counted_rows_are_dated_by_their_own_date_column(crm):

@@ -78,6 +78,32 @@ class Glossary(BaseModel):
             and not any(f" {w} " in text for w in d.unless)
         ]
 
+    def look_alikes(
+        self, question: str, catalog: SchemaCatalog, *, stems: bool = False
+    ) -> list[tuple[str, Definition]]:
+        """(``table.column``, measure) for each column named like a measure the question asks for
+        that is not that measure: ``budgets.revenue_budget`` when it says "revenue". With ``stems``
+        also by the word's stem (``budgets.expense_budget`` for "expenses"): a query is checked by
+        those, but a prompt names only the exact word's, since each named column draws a small
+        model toward its table."""
+        out = []
+        for definition in self.measures_named(question):
+            uses = {u.lower() for u in definition.uses}
+            # Only the words the question says that name the measure itself ("expense", not the verb
+            # "spend"): a look-alike names another table, and that draws a small model to join it.
+            term = definition.term.lower()
+            said = [
+                w.rstrip("s") if stems else w
+                for w in definition.words
+                if re.search(rf"\b{re.escape(w)}", question, re.I) and w.rstrip("s") in term
+            ]
+            for table in catalog.tables:
+                for col in table.columns:
+                    name = col.name.lower()
+                    if name not in uses and any(w.replace(" ", "_") in name for w in said):
+                        out.append((f"{table.name}.{col.name}", definition))
+        return out
+
     def without_values(self, question: str) -> str:
         """``question`` less the data values it writes as the data spells them, with their table
         or column named ("the Sales employees"): those words name rows, not a measure."""
@@ -216,6 +242,27 @@ STANDARD = Glossary(
             "employees.termination_date",
         ),
         _d(
+            "current employees (still employed, on staff today)",
+            "termination_date IS NULL: not terminated",
+            "employees.termination_date",
+            words=(
+                "currently employed",
+                "still employed",
+                "current employees",
+                "current staff",
+                "still on staff",
+                "active employees",
+                "still work",
+                "still working",
+                "currently work",
+                "currently working",
+                "employed today",
+                "not terminated",
+                "not left",
+            ),
+            uses=("termination_date",),
+        ),
+        _d(
             "departures (terminations, leavers, employees lost) in a period",
             "count(*) FROM employees WHERE termination_date is in the period",
             "employees.termination_date",
@@ -255,10 +302,17 @@ STANDARD = Glossary(
             uses=("salary",),
             unless=("commission", "quota"),
         ),
+        # Two definitions, not one: a budget's text beside "Travel expenses" draws a small model
+        # into joining budgets.
         _d(
-            "expenses, budget",
-            "expenses.amount per month (month is the first day of the month); budgets hold "
-            "revenue_budget and expense_budget per region and month",
+            "budget (revenue budget, expense budget)",
+            "budgets hold revenue_budget and expense_budget per region and month (the month's first day)",
+            "budgets.revenue_budget",
+            "budgets.expense_budget",
+        ),
+        _d(
+            "expenses",
+            "expenses.amount per month (month is the first day of the month)",
             "expenses.amount",
             words=("expenses", "expense", "spending", "costs", "spend", "spent"),
             uses=("amount",),

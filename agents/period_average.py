@@ -1,0 +1,94 @@
+"""An average per period computed as an average per row.
+
+"The average monthly Payroll expense of Sales in 1997" is the mean of twelve monthly totals. The
+expenses table holds one row per month, region, department and category, so ``avg(amount)`` over
+the Sales payroll rows averages five regional rows a month: a fifth of the monthly figure. Whether
+a period holds several of the rows the query keeps is a fact of the data, so the data is asked;
+only then must the rows be totalled per period before they are averaged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from atomwork.agents.data_probe import DataProbe
+from atomwork.agents.sql_structure import column_table, own, parse, table_aliases
+from atomwork.tools.schema import SchemaCatalog
+
+__all__ = ["asked_period", "period_average_problems"]
+
+# "Average monthly expense", "the mean quarterly spend", "average spend per month". Not years:
+# "the average annual salary" is a yearly figure of each row, not a total per year.
+_PER_PERIOD = re.compile(
+    r"\b(?:average|mean|typical)\s+(month|quarter|week|dai)ly\b"
+    r"|\b(?:average|mean)\b[^.?;]*?\bper\s+(month|quarter|week|day)\b",
+    re.I,
+)
+_UNIT = {"month": "month", "quarter": "quarter", "week": "week", "dai": "day", "day": "day"}
+
+
+def asked_period(question: str) -> str | None:
+    """The period an average is taken over ("average monthly expense" -> ``month``), if any."""
+    match = _PER_PERIOD.search(question)
+    return _UNIT[(match.group(1) or match.group(2)).lower()] if match else None
+
+
+def _period_column(select: exp.Select, table: str, catalog: SchemaCatalog) -> exp.Column | None:
+    """The date column that dates ``table``'s rows: the one the query filters on, else its only one."""
+    info = catalog.table(table)
+    if info is None:
+        return None
+    dates = {c.name.lower() for c in info.columns if c.is_date}
+    where = select.args.get("where")
+    filtered = [
+        c
+        for c in (where.find_all(exp.Column) if where is not None else ())
+        if c.name.lower() in dates and column_table(select, c, catalog) == table
+    ]
+    if filtered:
+        return filtered[0].copy()
+    if len(dates) == 1:
+        alias = next((a for a, t in table_aliases(select).items() if t == table), table)
+        return exp.column(next(iter(dates)), table=alias)
+    return None
+
+
+def period_average_problems(question: str, sql: str, catalog: SchemaCatalog, probe: DataProbe) -> list[str]:
+    period = asked_period(question)
+    tree = parse(sql)
+    if period is None or not isinstance(tree, exp.Select):
+        return []
+    problems = []
+    for avg in tree.find_all(exp.Avg):
+        if not own(tree, avg) or avg.find_ancestor(exp.Window):
+            continue
+        owners = {column_table(tree, c, catalog) for c in avg.find_all(exp.Column)}
+        if len(owners) != 1 or None in owners:
+            continue
+        table = next(iter(owners))
+        assert table is not None
+        column = _period_column(tree, table, catalog)
+        if column is None:
+            continue
+        # The rows the query keeps, grouped as it groups them and by the period: does one hold two?
+        trunc = exp.func("date_trunc", exp.Literal.string(period), column)
+        group = tree.args.get("group")
+        keys = [*(group.expressions if group is not None else []), trunc]
+        check = tree.copy()
+        check.set("expressions", [exp.Literal.number(1)])
+        check.set("group", exp.Group(expressions=[k.copy() for k in keys]))
+        check.set(
+            "having",
+            exp.Having(this=exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))),
+        )
+        check.set("order", None)
+        check.set("limit", exp.Limit(expression=exp.Literal.number(1)))
+        if probe(check.sql(dialect="duckdb")):
+            problems.append(
+                f"the question asks for an average per {period}, but {avg.sql(dialect='duckdb')} averages "
+                f"rows, and a {period} holds several of them; total each {period} first (a subquery "
+                f"grouped by the {period}) and average those totals"
+            )
+    return problems
