@@ -55,6 +55,55 @@ def _period_column(select: exp.Select, table: str, catalog: SchemaCatalog) -> ex
     return None
 
 
+# How a grouping key names each period ("date_trunc('quarter', month)", "strftime(d, '%Y-%m')").
+_GRAIN = {
+    "month": re.compile(r"month|%m", re.I),
+    "quarter": re.compile(r"quarter|%q", re.I),
+    "week": re.compile(r"week|%w|%v|%u", re.I),
+}
+
+
+def _averaged_subquery(select: exp.Select, column: exp.Column) -> exp.Select | None:
+    """The subquery in ``select``'s FROM or joins whose output ``column`` is."""
+    derived = [
+        s
+        for s in select.find_all(exp.Subquery)
+        if s.parent_select is select and isinstance(s.this, exp.Select)
+    ]
+    if column.table:
+        derived = [s for s in derived if s.alias_or_name.lower() == column.table.lower()]
+    return derived[0].this if len(derived) == 1 else None
+
+
+def _output(select: exp.Select, key: exp.Expr) -> exp.Expr:
+    """What a grouping key stands for: "GROUP BY 1" and "GROUP BY m" name an output column."""
+    outputs = select.expressions
+    if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.this) <= len(outputs):
+        return outputs[int(key.this) - 1].unalias()
+    if isinstance(key, exp.Column) and not key.table:
+        named = [o for o in outputs if isinstance(o, exp.Alias) and o.alias.lower() == key.name.lower()]
+        if named:
+            return named[0].unalias()
+    return key
+
+
+def _grain_problems(select: exp.Select, avg: exp.Avg, period: str) -> list[str]:
+    """``avg(total)`` over a subquery of monthly totals, for "the average quarterly expense"."""
+    columns = list(avg.find_all(exp.Column))
+    inner = _averaged_subquery(select, columns[0]) if len(columns) == 1 else None
+    group = inner.args.get("group") if inner is not None else None
+    if group is None or period not in _GRAIN:
+        return []
+    assert inner is not None
+    keys = [_output(inner, k).sql(dialect="duckdb") for k in group.expressions]
+    if any(_GRAIN[period].search(k) for k in keys):
+        return []
+    return [
+        f"the question asks for an average per {period}, but the averaged subquery totals per "
+        f"{', '.join(keys)}: group it by the {period}"
+    ]
+
+
 def period_average_problems(question: str, sql: str, catalog: SchemaCatalog, probe: DataProbe) -> list[str]:
     period = asked_period(question)
     tree = parse(sql)
@@ -64,6 +113,7 @@ def period_average_problems(question: str, sql: str, catalog: SchemaCatalog, pro
     for avg in tree.find_all(exp.Avg):
         if not own(tree, avg) or avg.find_ancestor(exp.Window):
             continue
+        problems.extend(_grain_problems(tree, avg, period))
         owners = {column_table(tree, c, catalog) for c in avg.find_all(exp.Column)}
         if len(owners) != 1 or None in owners:
             continue

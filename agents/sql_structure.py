@@ -600,6 +600,12 @@ def counted_table(question: str, catalog: SchemaCatalog) -> tuple[str, str] | No
             for info in catalog.tables:
                 if _stem(info.name.split(".")[-1].split("_")[-1]) == _stem(word.replace(" ", "")):
                     return word, info.name
+    # "How many demos": rows of the table whose kind column holds 'Demo' (activities).
+    for match in _COUNTED.finditer(question):
+        word = match.group(1).lower()
+        for column, values in catalog.categorical().items():
+            if any(v.lower() in (word, _stem(word)) for v in values):
+                return word, column.split(".", 1)[0]
     return None
 
 

@@ -1525,4 +1525,179 @@ CASES: list[EvalCase] = [
         "What was the average total price of 2-HIGH priority orders placed in 1997?",
         "SELECT avg(o_totalprice) FROM orders WHERE o_orderpriority = '2-HIGH' AND year(o_orderdate) = 1997",
     ),
+    _case(
+        "p16-01",
+        "demo",
+        F,
+        NUMBER,
+        "What was the average quarterly Advertising expense in 1996?",
+        "SELECT avg(q) FROM (SELECT date_trunc('quarter', month) AS qt, sum(amount) AS q FROM "
+        "expenses WHERE category = 'Advertising' AND year(month) = 1996 GROUP BY 1)",
+    ),
+    _case(
+        "p16-02",
+        "demo",
+        F,
+        NUMBER,
+        "How many employees currently work in the EUROPE region?",
+        "SELECT count(*) FROM employees WHERE region = 'EUROPE' AND termination_date IS NULL",
+    ),
+    _case(
+        "p16-03",
+        "demo",
+        F,
+        NUMBER,
+        "What is the median CSAT score of billing tickets?",
+        "SELECT median(csat) FROM support_tickets WHERE category = 'billing'",
+    ),
+    _case(
+        "p16-04",
+        "demo",
+        F,
+        NUMBER,
+        "How many tickets opened in 1998 are still open?",
+        "SELECT count(*) FROM support_tickets WHERE year(opened_at) = 1998 AND closed_at IS NULL",
+    ),
+    _case(
+        "p16-05",
+        "demo",
+        F,
+        ENTITY,
+        "Which department had the highest total Travel expenses in 1997?",
+        "SELECT department FROM expenses WHERE category = 'Travel' AND year(month) = 1997 GROUP BY "
+        "department ORDER BY sum(amount) DESC LIMIT 1",
+    ),
+    _case(
+        "p16-06",
+        "demo",
+        F,
+        NUMBER,
+        "What was the total spend of campaigns that produced fewer than 5 conversions?",
+        "SELECT sum(spend) FROM campaigns WHERE conversions < 5",
+    ),
+    _case(
+        "p16-07",
+        "demo",
+        G,
+        ROWS,
+        "Headcount by department at the end of 1997",
+        "SELECT department, count(*) FROM employees WHERE hire_date <= DATE '1997-12-31' AND "
+        "(termination_date IS NULL OR termination_date > DATE '1997-12-31') GROUP BY department",
+    ),
+    _case(
+        "p16-08",
+        "crm",
+        F,
+        NUMBER,
+        "How many accounts does Gavin Chen own?",
+        "SELECT count(*) FROM accounts a JOIN sales_reps r ON a.owner_rep_id = r.rep_id WHERE "
+        "r.name = 'Gavin Chen'",
+    ),
+    _case(
+        "p16-09",
+        "crm",
+        F,
+        NUMBER,
+        "How many Meeting activities were logged on opportunities of Healthcare accounts?",
+        "SELECT count(*) FROM activities x JOIN opportunities o ON x.opportunity_id = "
+        "o.opportunity_id JOIN accounts a ON o.account_id = a.account_id WHERE x.activity_type = "
+        "'Meeting' AND a.industry = 'Healthcare'",
+    ),
+    _case(
+        "p16-10",
+        "crm",
+        F,
+        NUMBER,
+        "What is the total amount of opportunities in the Proposal stage?",
+        "SELECT sum(amount) FROM opportunities WHERE stage = 'Proposal'",
+    ),
+    _case(
+        "p16-11",
+        "crm",
+        F,
+        ENTITY,
+        "Which lead source produced the most won deals in 2024?",
+        "SELECT lead_source FROM opportunities WHERE stage = 'Closed Won' AND strftime('%Y', "
+        "close_date) = '2024' GROUP BY lead_source ORDER BY count(*) DESC LIMIT 1",
+    ),
+    _case(
+        "p16-12",
+        "crm",
+        F,
+        NUMBER,
+        "How many demos did reps in the East territory give in 2024?",
+        "SELECT count(*) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id WHERE "
+        "a.activity_type = 'Demo' AND r.territory = 'East' AND strftime('%Y', a.activity_date) = "
+        "'2024'",
+    ),
+    _case(
+        "p16-13",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average monthly number of orders placed in 1996?",
+        "SELECT avg(n) FROM (SELECT date_trunc('month', o_orderdate) AS m, count(*) AS n FROM "
+        "orders WHERE year(o_orderdate) = 1996 GROUP BY 1)",
+    ),
+    _case(
+        "p16-14",
+        "tpch",
+        F,
+        NUMBER,
+        "How many suppliers in the EUROPE region have an account balance above 5000?",
+        "SELECT count(*) FROM supplier JOIN nation ON s_nationkey = n_nationkey JOIN region ON "
+        "n_regionkey = r_regionkey WHERE r_name = 'EUROPE' AND s_acctbal > 5000",
+    ),
+    _case(
+        "p16-15",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total quantity shipped by RAIL in 1997?",
+        "SELECT sum(l_quantity) FROM lineitem WHERE l_shipmode = 'RAIL' AND year(l_shipdate) = 1997",
+    ),
+    _case(
+        "p16-16",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the gross revenue (the sum of extended prices, before discounts) of orders placed in 1995?",
+        "SELECT sum(l_extendedprice) FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE "
+        "year(o_orderdate) = 1995",
+    ),
+    _case(
+        "p16-17",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders placed in 1997 contained at least one line item with a discount above 0.09?",
+        "SELECT count(DISTINCT o_orderkey) FROM orders JOIN lineitem ON l_orderkey = o_orderkey "
+        "WHERE year(o_orderdate) = 1997 AND l_discount > 0.09",
+    ),
+    _case(
+        "p16-18",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average supply cost of parts of brand Brand#12?",
+        "SELECT avg(ps_supplycost) FROM partsupp JOIN part ON ps_partkey = p_partkey WHERE p_brand "
+        "= 'Brand#12'",
+    ),
+    _case(
+        "p16-19",
+        "tpch",
+        F,
+        NUMBER,
+        "How many distinct parts are supplied by suppliers from GERMANY?",
+        "SELECT count(DISTINCT ps_partkey) FROM partsupp JOIN supplier ON ps_suppkey = s_suppkey "
+        "JOIN nation ON s_nationkey = n_nationkey WHERE n_name = 'GERMANY'",
+    ),
+    _case(
+        "p16-20",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average discount on line items shipped by AIR in 1994?",
+        "SELECT avg(l_discount) FROM lineitem WHERE l_shipmode = 'AIR' AND year(l_shipdate) = 1994",
+    ),
 ]

@@ -59,3 +59,25 @@ def test_the_writer_is_told_to_total_each_period_first():
     assert answer_shape(PAYROLL) == (
         "one row: total each month in a subquery grouped by the month, then avg() of the totals"
     )
+
+
+def test_the_averaged_totals_are_of_the_period_asked(warehouse: Warehouse, catalog: SchemaCatalog):
+    probe = warehouse_probe(warehouse)
+    asked = "What was the average quarterly Advertising expense in 1996?"
+    monthly = (
+        "SELECT avg(t.total) FROM (SELECT month, sum(amount) AS total FROM expenses "
+        "WHERE category = 'Advertising' AND year(month) = 1996 GROUP BY month) AS t"
+    )
+    assert period_average_problems(asked, monthly, catalog, probe) == [
+        "the question asks for an average per quarter, but the averaged subquery totals per month: "
+        "group it by the quarter"
+    ]
+    # Grouped by position or by output name, the key is read for what it computes.
+    quarterly = (
+        "SELECT avg(q) FROM (SELECT date_trunc('quarter', month) AS qt, sum(amount) AS q FROM expenses "
+        "WHERE category = 'Advertising' AND year(month) = 1996 GROUP BY 1)"
+    )
+    assert period_average_problems(asked, quarterly, catalog, probe) == []
+    assert (
+        period_average_problems(asked, quarterly.replace("GROUP BY 1", "GROUP BY qt"), catalog, probe) == []
+    )

@@ -1071,3 +1071,17 @@ def test_a_column_named_like_the_measure_is_not_the_measure(warehouse, catalog):
     )
     spent = "SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1997"
     assert check_sql_answer(asked, spent, warehouse.query(spent), catalog, glossary=STANDARD) == []
+
+
+def test_things_counted_by_their_kind_are_rows_of_the_table_holding_it(crm):
+    warehouse, crm_catalog = crm
+    asked = "How many demos did reps in the East territory give in 2024?"
+    reps = (
+        "SELECT count(DISTINCT r.rep_id) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id "
+        "WHERE a.activity_type = 'Demo' AND r.territory = 'East' AND year(a.activity_date) = 2024"
+    )
+    assert "the question counts demos, but the query counts no activities rows or keys" in check_sql_answer(
+        asked, reps, warehouse.query(reps), crm_catalog, glossary=STANDARD
+    )
+    demos = reps.replace("count(DISTINCT r.rep_id)", "count(*)")
+    assert check_sql_answer(asked, demos, warehouse.query(demos), crm_catalog, glossary=STANDARD) == []
