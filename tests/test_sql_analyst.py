@@ -46,6 +46,11 @@ ORDERED_1995 = (
 )
 
 
+def _checked(warehouse: Warehouse, catalog: SchemaCatalog, question: str, sql: str) -> list[str]:
+    """The answer checks' problems with ``sql``'s result for ``question``, with the standard glossary."""
+    return check_sql_answer(question, sql, warehouse.query(sql), catalog, glossary=STANDARD)
+
+
 def fenced(sql: str) -> str:
     return f"Here is the query:\n```sql\n{sql}\n```"
 
@@ -780,22 +785,22 @@ def test_an_average_count_held_in_a_column_is_one_average(warehouse, catalog: Sc
         "SELECT avg(leads) FROM campaigns "
         "WHERE start_date >= DATE '1998-01-01' AND start_date < DATE '1999-01-01'"
     )
-    assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, sql) == []
     # A count column of the rows averaged, whatever follows the counted word.
     email = "What is the average number of leads of the email campaigns?"
     leads = "SELECT avg(leads) FROM campaigns WHERE channel = 'email'"
-    assert check_sql_answer(email, leads, warehouse.query(leads), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, email, leads) == []
     # One average over them all, not one per campaign.
     each = sql.replace("avg(leads)", "avg(leads) OVER (PARTITION BY campaign_id)")
     assert any(
         p.startswith("the question asks for one figure, but the query returned")
-        for p in check_sql_answer(asked, each, warehouse.query(each), catalog, glossary=STANDARD)
+        for p in _checked(warehouse, catalog, asked, each)
     )
     # Any other column averaged is no count: line items are counted, not their quantities averaged.
     items = "What is the average number of line items per order?"
     quantity = "SELECT avg(l_quantity) FROM lineitem"
-    assert "the question asks how many, but the query counts nothing" in check_sql_answer(
-        items, quantity, warehouse.query(quantity), catalog, glossary=STANDARD
+    assert "the question asks how many, but the query counts nothing" in _checked(
+        warehouse, catalog, items, quantity
     )
     # Counted things with no column of their own are still counted per entity, then averaged.
     tickets = question_notes(
@@ -807,7 +812,7 @@ def test_an_average_count_held_in_a_column_is_one_average(warehouse, catalog: Sc
 def test_a_number_compared_is_not_a_year(warehouse, catalog: SchemaCatalog):
     asked = "How many parts have a retail price above 1900?"
     sql = "SELECT count(*) FROM part WHERE p_retailprice > 1900"
-    assert check_sql_answer(asked, sql, warehouse.query(sql), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, sql) == []
     assert question_years("How many orders of more than 1995 dollars were placed in 1996?") == ["1996"]
 
 
@@ -829,14 +834,14 @@ def test_a_value_written_as_the_data_spells_it_binds(warehouse, catalog: SchemaC
         "SELECT sum(salary) FROM employees WHERE department = 'Support' "
         "AND hire_date >= DATE '1996-01-01' AND hire_date < DATE '1997-01-01'"
     )
-    problems = check_sql_answer(asked, salaries, warehouse.query(salaries), catalog, glossary=STANDARD)
+    problems = _checked(warehouse, catalog, asked, salaries)
     assert "the question names 'Travel' (expenses.category) but the query does not filter on it" in problems
     assert any(p.startswith("the question asks for expenses") for p in problems)  # "spend" is expenses
     right = (
         "SELECT sum(amount) FROM expenses WHERE department = 'Support' AND category = 'Travel' "
         "AND month >= DATE '1996-01-01' AND month < DATE '1997-01-01'"
     )
-    assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, right) == []
     notes = question_notes(asked, catalog, STANDARD)
     # Where the measure is: the expenses' department, not the employees'.
     assert "'Support' is a value of expenses.department" in notes
@@ -879,15 +884,15 @@ def test_the_highest_value_asked_is_the_value_not_who_has_it(warehouse, catalog:
     who = "SELECT name FROM employees WHERE department = 'HR' ORDER BY salary DESC LIMIT 1"
     assert any(
         p.startswith("the question asks for the value itself")
-        for p in check_sql_answer(asked, who, warehouse.query(who), catalog, glossary=STANDARD)
+        for p in _checked(warehouse, catalog, asked, who)
     )
     value = "SELECT max(salary) FROM employees WHERE department = 'HR'"
-    assert check_sql_answer(asked, value, warehouse.query(value), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, value) == []
     # "Which ... the highest" asks who.
     which = "Which employee in the HR department had the highest salary?"
     assert not any(
         p.startswith("the question asks for the value itself")
-        for p in check_sql_answer(which, who, warehouse.query(who), catalog, glossary=STANDARD)
+        for p in _checked(warehouse, catalog, which, who)
     )
 
 
@@ -900,10 +905,10 @@ def test_what_employees_earn_is_their_salary(warehouse, catalog: SchemaCatalog):
     )
     assert any(
         p.startswith("the question asks for pay of an employee")
-        for p in check_sql_answer(asked, amounts, warehouse.query(amounts), catalog, glossary=STANDARD)
+        for p in _checked(warehouse, catalog, asked, amounts)
     )
     right = "SELECT count(*) FROM employees WHERE department = 'Marketing' AND salary > 80000"
-    assert check_sql_answer(asked, right, warehouse.query(right), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, right) == []
 
 
 def test_reps_narrowed_by_who_they_are_did_it_and_are_not_a_breakdown():
@@ -924,24 +929,18 @@ def test_an_outcome_does_not_date_a_question_that_names_its_event(crm):
     warehouse, crm_catalog = crm
     asked = "What is the average deal size of won opportunities created in 2023?"
     sql = "SELECT avg(amount) FROM opportunities WHERE stage = 'Closed Won' AND year(created_date) = 2023"
-    assert check_sql_answer(asked, sql, warehouse.query(sql), crm_catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, crm_catalog, asked, sql) == []
     won = "How many opportunities were won in 2023?"
     created = "SELECT count(*) FROM opportunities WHERE stage = 'Closed Won' AND year(created_date) = 2023"
-    assert any(
-        "close" in p
-        for p in check_sql_answer(won, created, warehouse.query(created), crm_catalog, glossary=STANDARD)
-    )
+    assert any("close" in p for p in _checked(warehouse, crm_catalog, won, created))
 
 
 def test_current_employees_are_those_not_terminated(warehouse, catalog):
     asked = "What is the combined salary of everyone currently employed in the Support department?"
     everyone = "SELECT sum(salary) FROM employees WHERE department = 'Support'"
-    assert any(
-        "termination_date" in p
-        for p in check_sql_answer(asked, everyone, warehouse.query(everyone), catalog, glossary=STANDARD)
-    )
+    assert any("termination_date" in p for p in _checked(warehouse, catalog, asked, everyone))
     current = everyone + " AND termination_date IS NULL"
-    assert check_sql_answer(asked, current, warehouse.query(current), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, current) == []
 
 
 def test_a_kind_of_row_named_in_the_plural_must_be_filtered(crm):
@@ -954,10 +953,10 @@ def test_a_kind_of_row_named_in_the_plural_must_be_filtered(crm):
         "WHERE r.name = 'Ines Hale'"
     )
     assert "the question names 'Call' (activities.activity_type) but the query does not filter on it" in (
-        check_sql_answer(asked, every, warehouse.query(every), crm_catalog, glossary=STANDARD)
+        _checked(warehouse, crm_catalog, asked, every)
     )
     calls = every + " AND a.activity_type = 'Call'"
-    assert check_sql_answer(asked, calls, warehouse.query(calls), crm_catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, crm_catalog, asked, calls) == []
 
 
 def test_a_dated_agent_narrowed_by_its_segment_is_not_a_breakdown(warehouse, catalog):
@@ -975,17 +974,17 @@ def test_a_dated_agent_narrowed_by_its_segment_is_not_a_breakdown(warehouse, cat
     problems = check_sql_answer(asked, top_customer, table, catalog, glossary=STANDARD)
     assert "the question asks for one overall figure, but the query groups by c_custkey" in problems
     whole = top_customer.split(" GROUP BY")[0]
-    assert check_sql_answer(asked, whole, warehouse.query(whole), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, whole) == []
 
 
 def test_a_median_is_computed_as_one(warehouse, catalog):
     asked = "What is the median salary of Finance employees?"
     halved = "SELECT avg(salary) / 2 FROM employees WHERE department = 'Finance'"
     assert "the question asks for the median, but the query computes none: use median(...)" in (
-        check_sql_answer(asked, halved, warehouse.query(halved), catalog, glossary=STANDARD)
+        _checked(warehouse, catalog, asked, halved)
     )
     median = "SELECT median(salary) FROM employees WHERE department = 'Finance'"
-    assert check_sql_answer(asked, median, warehouse.query(median), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, median) == []
 
 
 def test_a_count_held_in_a_column_is_added_up_not_counted(warehouse, catalog):
@@ -994,13 +993,13 @@ def test_a_count_held_in_a_column_is_added_up_not_counted(warehouse, catalog):
     assert (
         "the question counts leads, which campaigns.leads holds for each row, but count(*) counts "
         "campaigns rows; add them up: sum(leads)"
-    ) in check_sql_answer(asked, rows, warehouse.query(rows), catalog, glossary=STANDARD)
+    ) in _checked(warehouse, catalog, asked, rows)
     summed = rows.replace("count(*)", "sum(leads)")
-    assert check_sql_answer(asked, summed, warehouse.query(summed), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, summed) == []
     # Campaigns compared by their conversions are still counted as campaigns.
     compared = "How many campaigns had more conversions than 50?"
     over = "SELECT count(*) FROM campaigns WHERE conversions > 50"
-    assert check_sql_answer(compared, over, warehouse.query(over), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, compared, over) == []
 
 
 def test_a_key_named_for_its_role_must_be_used(crm):
@@ -1015,7 +1014,7 @@ def test_a_key_named_for_its_role_must_be_used(crm):
         asked, by_deal_rep, table, crm_catalog, glossary=STANDARD
     )
     by_owner = by_deal_rep.replace("o.rep_id = r.rep_id", "a.owner_rep_id = r.rep_id")
-    assert check_sql_answer(asked, by_owner, warehouse.query(by_owner), crm_catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, crm_catalog, asked, by_owner) == []
 
 
 def test_a_named_column_is_not_scaled_by_one_the_question_does_not_name(warehouse, catalog):
@@ -1027,16 +1026,16 @@ def test_a_named_column_is_not_scaled_by_one_the_question_does_not_name(warehous
     assert (
         "the question asks about l_extendedprice, but the query computes "
         "SUM(l_extendedprice * (1 - l_discount)) with l_discount, which it does not mention"
-    ) in check_sql_answer(asked, discounted, warehouse.query(discounted), catalog, glossary=STANDARD)
+    ) in _checked(warehouse, catalog, asked, discounted)
     gross = discounted.replace(" * (1 - l_discount)", "")
-    assert check_sql_answer(asked, gross, warehouse.query(gross), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, gross) == []
     # Revenue is defined with the discount: naming it allows it.
     revenue = "What was the total revenue of line items shipped by MAIL in 1995?"
     net = (
         "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem "
         "WHERE year(l_shipdate) = 1995 AND l_shipmode = 'MAIL'"
     )
-    assert check_sql_answer(revenue, net, warehouse.query(net), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, revenue, net) == []
 
 
 def test_a_growth_from_one_year_to_the_next_needs_each_years_figure(warehouse, catalog):
@@ -1045,18 +1044,18 @@ def test_a_growth_from_one_year_to_the_next_needs_each_years_figure(warehouse, c
         "SELECT sum(amount) FROM expenses WHERE category = 'Travel' "
         "AND month >= DATE '1996-01-01' AND month < DATE '1998-01-01'"
     )
-    problems = check_sql_answer(asked, together, warehouse.query(together), catalog, glossary=STANDARD)
+    problems = _checked(warehouse, catalog, asked, together)
     assert any(p.startswith("the question asks how the figure changed from 1996 to 1997") for p in problems)
     apart = (
         "SELECT sum(amount) FILTER (WHERE year(month) = 1997) "
         "- sum(amount) FILTER (WHERE year(month) = 1996) FROM expenses WHERE category = 'Travel'"
     )
-    assert check_sql_answer(asked, apart, warehouse.query(apart), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, apart) == []
     each = (
         "SELECT (SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1997) "
         "- (SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1996)"
     )
-    assert check_sql_answer(asked, each, warehouse.query(each), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, each) == []
 
 
 def test_a_column_named_like_the_measure_is_not_the_measure(warehouse, catalog):
@@ -1067,10 +1066,10 @@ def test_a_column_named_like_the_measure_is_not_the_measure(warehouse, catalog):
     )
     assert any(
         p.startswith("the query uses budgets.expense_budget, which is not expenses")
-        for p in check_sql_answer(asked, budget, warehouse.query(budget), catalog, glossary=STANDARD)
+        for p in _checked(warehouse, catalog, asked, budget)
     )
     spent = "SELECT sum(amount) FROM expenses WHERE category = 'Travel' AND year(month) = 1997"
-    assert check_sql_answer(asked, spent, warehouse.query(spent), catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, catalog, asked, spent) == []
 
 
 def test_things_counted_by_their_kind_are_rows_of_the_table_holding_it(crm):
@@ -1080,8 +1079,8 @@ def test_things_counted_by_their_kind_are_rows_of_the_table_holding_it(crm):
         "SELECT count(DISTINCT r.rep_id) FROM activities a JOIN sales_reps r ON a.rep_id = r.rep_id "
         "WHERE a.activity_type = 'Demo' AND r.territory = 'East' AND year(a.activity_date) = 2024"
     )
-    assert "the question counts demos, but the query counts no activities rows or keys" in check_sql_answer(
-        asked, reps, warehouse.query(reps), crm_catalog, glossary=STANDARD
+    assert "the question counts demos, but the query counts no activities rows or keys" in _checked(
+        warehouse, crm_catalog, asked, reps
     )
     demos = reps.replace("count(DISTINCT r.rep_id)", "count(*)")
-    assert check_sql_answer(asked, demos, warehouse.query(demos), crm_catalog, glossary=STANDARD) == []
+    assert _checked(warehouse, crm_catalog, asked, demos) == []
