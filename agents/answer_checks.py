@@ -1425,6 +1425,10 @@ def _same_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> l
     problems = []
     for m in re.finditer(r"\bsame\s+([a-z]+)", question.lower()):
         word = _stem(m.group(1))
+        # "Hired in 1996 and left within the same year": both dates filtered on the one year named.
+        years = question_years(question)
+        if word == "year" and len(years) == 1 and lowered_sql.count(years[0]) >= 2:
+            continue
         # "The same day" equates two date columns (l_shipdate = l_commitdate).
         stem = "(?:day|date)" if word in ("day", "date") else word
         pairs = re.findall(rf"(\w*{stem}\w*)\s*=\s*(\w*{stem}\w*)", re.sub(r"\b\w+\.", "", lowered_sql))

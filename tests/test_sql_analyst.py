@@ -1084,3 +1084,13 @@ def test_things_counted_by_their_kind_are_rows_of_the_table_holding_it(crm):
     )
     demos = reps.replace("count(DISTINCT r.rep_id)", "count(*)")
     assert _checked(warehouse, crm_catalog, asked, demos) == []
+
+
+def test_the_same_year_as_a_named_year_is_that_year_on_both_dates(warehouse, catalog):
+    asked = "How many employees hired in 1996 left within the same year?"
+    both = "SELECT count(*) FROM employees WHERE year(hire_date) = 1996 AND year(termination_date) = 1996"
+    assert _checked(warehouse, catalog, asked, both) == []
+    one = "SELECT count(*) FROM employees WHERE year(hire_date) = 1996 AND termination_date IS NOT NULL"
+    assert any(
+        p.startswith("the question asks for the same year") for p in _checked(warehouse, catalog, asked, one)
+    )
