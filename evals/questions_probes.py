@@ -1700,4 +1700,180 @@ CASES: list[EvalCase] = [
         "What was the average discount on line items shipped by AIR in 1994?",
         "SELECT avg(l_discount) FROM lineitem WHERE l_shipmode = 'AIR' AND year(l_shipdate) = 1994",
     ),
+    _case(
+        "p17-01",
+        "demo",
+        F,
+        NUMBER,
+        "What was the total Software expense of the Marketing department in the second half of 1997?",
+        "SELECT sum(amount) FROM expenses WHERE category = 'Software' AND department = 'Marketing' "
+        "AND month >= DATE '1997-07-01' AND month < DATE '1998-01-01'",
+    ),
+    _case(
+        "p17-02",
+        "demo",
+        F,
+        NUMBER,
+        "How many employees hired in 1996 left within the same year?",
+        "SELECT count(*) FROM employees WHERE year(hire_date) = 1996 AND year(termination_date) = 1996",
+    ),
+    _case(
+        "p17-03",
+        "demo",
+        F,
+        NUMBER,
+        "What is the average salary of employees who left the company in 1997?",
+        "SELECT avg(salary) FROM employees WHERE year(termination_date) = 1997",
+    ),
+    _case(
+        "p17-04",
+        "demo",
+        F,
+        NUMBER,
+        "How many support tickets were opened on a Saturday or Sunday in 1997?",
+        "SELECT count(*) FROM support_tickets WHERE year(opened_at) = 1997 AND dayofweek(opened_at)"
+        " IN (0, 6)",
+    ),
+    _case(
+        "p17-05",
+        "demo",
+        F,
+        NUMBER,
+        "What was the average number of leads per search campaign started in 1995?",
+        "SELECT avg(leads) FROM campaigns WHERE channel = 'search' AND year(start_date) = 1995",
+    ),
+    _case(
+        "p17-06",
+        "demo",
+        F,
+        ENTITY,
+        "Which region had the lowest average CSAT for tickets opened in 1996?",
+        "SELECT region FROM support_tickets WHERE year(opened_at) = 1996 GROUP BY region ORDER BY "
+        "avg(csat) ASC LIMIT 1",
+    ),
+    _case(
+        "p17-07",
+        "demo",
+        G,
+        ROWS,
+        "Total campaign spend by channel for campaigns started in 1997",
+        "SELECT channel, sum(spend) FROM campaigns WHERE year(start_date) = 1997 GROUP BY channel",
+    ),
+    _case(
+        "p17-08",
+        "crm",
+        F,
+        NUMBER,
+        "How many accounts have more than 5 opportunities?",
+        "SELECT count(*) FROM (SELECT account_id FROM opportunities GROUP BY account_id HAVING count(*) > 5)",
+    ),
+    _case(
+        "p17-09",
+        "crm",
+        F,
+        NUMBER,
+        "What is the total annual quota of reps hired in 2021?",
+        "SELECT sum(annual_quota) FROM sales_reps WHERE hire_date >= '2021-01-01' AND hire_date < "
+        "'2022-01-01'",
+    ),
+    _case(
+        "p17-10",
+        "crm",
+        F,
+        NUMBER,
+        "How many opportunities in the Negotiation stage belong to Education accounts?",
+        "SELECT count(*) FROM opportunities o JOIN accounts a ON o.account_id = a.account_id WHERE "
+        "o.stage = 'Negotiation' AND a.industry = 'Education'",
+    ),
+    _case(
+        "p17-11",
+        "crm",
+        F,
+        NUMBER,
+        "What was the average duration of calls, in minutes?",
+        "SELECT avg(duration_minutes) FROM activities WHERE activity_type = 'Call'",
+    ),
+    _case(
+        "p17-12",
+        "crm",
+        F,
+        NUMBER,
+        "How many opportunities come from Referral leads at accounts in the Retail industry?",
+        "SELECT count(*) FROM opportunities o JOIN accounts a ON o.account_id = a.account_id WHERE "
+        "o.lead_source = 'Referral' AND a.industry = 'Retail'",
+    ),
+    _case(
+        "p17-13",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders were placed in the fourth quarter of 1995?",
+        "SELECT count(*) FROM orders WHERE o_orderdate >= DATE '1995-10-01' AND o_orderdate < DATE "
+        "'1996-01-01'",
+    ),
+    _case(
+        "p17-14",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average account balance of suppliers in the AMERICA region?",
+        "SELECT avg(s_acctbal) FROM supplier JOIN nation ON s_nationkey = n_nationkey JOIN region "
+        "ON n_regionkey = r_regionkey WHERE r_name = 'AMERICA'",
+    ),
+    _case(
+        "p17-15",
+        "tpch",
+        F,
+        NUMBER,
+        "How many line items shipped in 1996 were received more than 20 days after they were shipped?",
+        "SELECT count(*) FROM lineitem WHERE year(l_shipdate) = 1996 AND l_receiptdate > l_shipdate"
+        " + INTERVAL 20 DAY",
+    ),
+    _case(
+        "p17-16",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total revenue from parts of brand Brand#45 on orders placed in 1995?",
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem JOIN orders ON l_orderkey = "
+        "o_orderkey JOIN part ON l_partkey = p_partkey WHERE p_brand = 'Brand#45' AND "
+        "year(o_orderdate) = 1995",
+    ),
+    _case(
+        "p17-17",
+        "tpch",
+        F,
+        NUMBER,
+        "How many customers in the FURNITURE segment placed more than 10 orders?",
+        "SELECT count(*) FROM (SELECT o_custkey FROM orders JOIN customer ON o_custkey = c_custkey "
+        "WHERE c_mktsegment = 'FURNITURE' GROUP BY o_custkey HAVING count(*) > 10)",
+    ),
+    _case(
+        "p17-18",
+        "tpch",
+        F,
+        NUMBER,
+        "On average, how many days passed between the order date and the ship date for line items "
+        "shipped by FOB?",
+        "SELECT avg(l_shipdate - o_orderdate) FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE l_shipmode = 'FOB'",
+    ),
+    _case(
+        "p17-19",
+        "tpch",
+        F,
+        ENTITY,
+        "Customers of which region placed the most orders in 1998?",
+        "SELECT r_name FROM orders JOIN customer ON o_custkey = c_custkey JOIN nation ON "
+        "c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey WHERE year(o_orderdate)"
+        " = 1998 GROUP BY r_name ORDER BY count(*) DESC LIMIT 1",
+    ),
+    _case(
+        "p17-20",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the total available quantity of parts of size 1?",
+        "SELECT sum(ps_availqty) FROM partsupp JOIN part ON ps_partkey = p_partkey WHERE p_size = 1",
+    ),
 ]
