@@ -81,3 +81,19 @@ def test_the_averaged_totals_are_of_the_period_asked(warehouse: Warehouse, catal
     assert (
         period_average_problems(asked, quarterly.replace("GROUP BY 1", "GROUP BY qt"), catalog, probe) == []
     )
+
+
+def test_an_average_within_each_period_asked_by_period_is_a_breakdown(
+    warehouse: Warehouse, catalog: SchemaCatalog
+):
+    asked = "What was the average order value per month in 1996?"
+    by_month = (
+        "SELECT strftime(o_orderdate, '%Y-%m') AS m, avg(o_totalprice) FROM orders "
+        "WHERE year(o_orderdate) = 1996 GROUP BY m"
+    )
+    probe = warehouse_probe(warehouse)
+    assert period_average_problems(asked, by_month, catalog, probe) == []
+    assert period_average_problems(asked, by_month.replace("GROUP BY m", "GROUP BY 1"), catalog, probe) == []
+    # Grouped by region, each region's average spreads over its months' rows: those are averaged wrongly.
+    by_region = "SELECT region, avg(amount) FROM expenses WHERE year(month) = 1997 GROUP BY 1"
+    assert period_average_problems("Average monthly expense by region in 1997", by_region, catalog, probe)
