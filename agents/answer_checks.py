@@ -1092,7 +1092,7 @@ def _year_change_problems(question: str, sql: str) -> list[str]:
     no second figure to subtract."""
     years = question_years(question)
     tree = parse(sql)
-    if len(years) != 2 or not _CHANGE.search(question) or tree is None:
+    if len(years) != 2 or not (_CHANGE.search(question) or _MORE_THAN.search(question)) or tree is None:
         return []
     # A row per year ("GROUP BY year(month)") holds both figures.
     if any(_DATED_KEY.search(g.sql(dialect="duckdb")) for g in tree.find_all(exp.Group)):
@@ -1114,6 +1114,8 @@ def _year_change_problems(question: str, sql: str) -> list[str]:
     ]
 
 
+# "How many more employees were hired in 1997 than in 1996": a difference as much as a growth.
+_MORE_THAN = re.compile(r"\b(?:more|fewer|less)\b[^?.;]*\bthan\b", re.I)
 _DATED_KEY = re.compile(r"year|date|month|strftime|extract|trunc", re.I)
 
 

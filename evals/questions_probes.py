@@ -2012,4 +2012,91 @@ CASES: list[EvalCase] = [
         "SELECT n_name, count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey GROUP BY "
         "n_name ORDER BY count(*) DESC LIMIT 3",
     ),
+    _case(
+        "p19-01",
+        "demo",
+        F,
+        NUMBER,
+        "How many more employees were hired in 1997 than in 1996?",
+        "SELECT count(*) FILTER (WHERE year(hire_date) = 1997) - count(*) FILTER (WHERE "
+        "year(hire_date) = 1996) FROM employees",
+    ),
+    _case(
+        "p19-02",
+        "demo",
+        F,
+        NUMBER,
+        "What is the ratio of total conversions to total leads for display campaigns?",
+        "SELECT sum(conversions) / sum(leads) FROM campaigns WHERE channel = 'display'",
+    ),
+    _case(
+        "p19-03",
+        "demo",
+        F,
+        NUMBER,
+        "What was the cost per lead of search campaigns that started in 1996?",
+        "SELECT sum(spend) / sum(leads) FROM campaigns WHERE channel = 'search' AND year(start_date) = 1996",
+    ),
+    _case(
+        "p19-04",
+        "demo",
+        F,
+        NUMBER,
+        "How many employees were hired in March 1995?",
+        "SELECT count(*) FROM employees WHERE hire_date >= DATE '1995-03-01' AND hire_date < DATE "
+        "'1995-04-01'",
+    ),
+    _case(
+        "p19-05",
+        "crm",
+        F,
+        NUMBER,
+        "How many more deals did Chloe Chen win than Alice Chen?",
+        "SELECT count(*) FILTER (WHERE r.name = 'Chloe Chen') - count(*) FILTER (WHERE r.name = "
+        "'Alice Chen') FROM opportunities o JOIN sales_reps r ON o.rep_id = r.rep_id WHERE o.stage "
+        "= 'Closed Won'",
+    ),
+    _case(
+        "p19-06",
+        "crm",
+        F,
+        NUMBER,
+        "What is the average annual quota of reps in the North territory?",
+        "SELECT avg(annual_quota) FROM sales_reps WHERE territory = 'North'",
+    ),
+    _case(
+        "p19-07",
+        "crm",
+        F,
+        NUMBER,
+        "How many contacts at Software accounts have the title CTO?",
+        "SELECT count(*) FROM contacts c JOIN accounts a ON c.account_id = a.account_id WHERE "
+        "a.industry = 'Software' AND c.title = 'CTO'",
+    ),
+    _case(
+        "p19-08",
+        "tpch",
+        F,
+        NUMBER,
+        "How many more orders were placed in 1996 than in 1997?",
+        "SELECT count(*) FILTER (WHERE year(o_orderdate) = 1996) - count(*) FILTER (WHERE "
+        "year(o_orderdate) = 1997) FROM orders",
+    ),
+    _case(
+        "p19-09",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average extended price of line items with a quantity above 45?",
+        "SELECT avg(l_extendedprice) FROM lineitem WHERE l_quantity > 45",
+    ),
+    _case(
+        "p19-10",
+        "tpch",
+        F,
+        NUMBER,
+        "How many customers in GERMANY have an account balance above 8000?",
+        "SELECT count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey WHERE n_name = "
+        "'GERMANY' AND c_acctbal > 8000",
+    ),
 ]

@@ -1094,3 +1094,18 @@ def test_the_same_year_as_a_named_year_is_that_year_on_both_dates(warehouse, cat
     assert any(
         p.startswith("the question asks for the same year") for p in _checked(warehouse, catalog, asked, one)
     )
+
+
+def test_how_many_more_in_one_year_than_another_needs_each_years_figure(warehouse, catalog):
+    asked = "How many more employees were hired in 1997 than in 1996?"
+    together = (
+        "SELECT count(*) FROM employees "
+        "WHERE hire_date >= DATE '1996-01-01' AND hire_date < DATE '1998-01-01'"
+    )
+    problems = _checked(warehouse, catalog, asked, together)
+    assert any(p.startswith("the question asks how the figure changed from 1996 to 1997") for p in problems)
+    apart = (
+        "SELECT count(*) FILTER (WHERE year(hire_date) = 1997) "
+        "- count(*) FILTER (WHERE year(hire_date) = 1996) FROM employees"
+    )
+    assert _checked(warehouse, catalog, asked, apart) == []
