@@ -1086,6 +1086,11 @@ def _entity_problems(question: str, table: Table, catalog: SchemaCatalog) -> lis
     return []
 
 
+# "How many more employees were hired in 1997 than in 1996": a difference as much as a growth.
+_MORE_THAN = re.compile(r"\b(?:more|fewer|less)\b[^?.;]*\bthan\b", re.I)
+_DATED_KEY = re.compile(r"year|date|month|strftime|extract|trunc", re.I)
+
+
 def _year_change_problems(question: str, sql: str) -> list[str]:
     """ "By how much did Travel expenses grow from 1996 to 1997" is one year's figure less the
     other's: a query that adds up both years' rows together (or filters on neither apart) has
@@ -1112,11 +1117,6 @@ def _year_change_problems(question: str, sql: str) -> list[str]:
         "compute each year's figure on its own; compute each (sum(...) FILTER (WHERE <its year>), or a "
         "subquery each) and subtract"
     ]
-
-
-# "How many more employees were hired in 1997 than in 1996": a difference as much as a growth.
-_MORE_THAN = re.compile(r"\b(?:more|fewer|less)\b[^?.;]*\bthan\b", re.I)
-_DATED_KEY = re.compile(r"year|date|month|strftime|extract|trunc", re.I)
 
 
 def compares_years(question: str) -> list[str]:
@@ -1425,10 +1425,10 @@ def _foreign_date_problems(question: str, sql: str, catalog: SchemaCatalog) -> l
 
 def _same_problems(question: str, lowered_sql: str, catalog: SchemaCatalog) -> list[str]:
     problems = []
+    years = question_years(question)
     for m in re.finditer(r"\bsame\s+([a-z]+)", question.lower()):
         word = _stem(m.group(1))
         # "Hired in 1996 and left within the same year": both dates filtered on the one year named.
-        years = question_years(question)
         if word == "year" and len(years) == 1 and lowered_sql.count(years[0]) >= 2:
             continue
         # "The same day" equates two date columns (l_shipdate = l_commitdate).

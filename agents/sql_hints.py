@@ -18,6 +18,7 @@ from atomwork.agents.answer_checks import (
     _BOTTOM,
     _COUNT,
     _DURATION,
+    _MEDIAN,
     _TOP,
     AVERAGE_COUNT_OF,
     PERIOD_DIMENSIONS,
@@ -179,7 +180,7 @@ def answer_shape(question: str, catalog: SchemaCatalog | None = None) -> str | N
     period = asked_period(question)
     if period is not None:
         return f"one row: total each {period} in a subquery grouped by the {period}, then avg() of the totals"
-    if re.search(r"\bmedian\b", question, re.I):
+    if _MEDIAN.search(question):
         return "one row with median(...), not avg()"
     if _AVG.search(question):
         return "one row with the average"

@@ -656,8 +656,7 @@ def counted_amount_problems(question: str, sql: str, catalog: SchemaCatalog) -> 
         return []
     problems = []
     for select in tree.find_all(exp.Select):
-        counts = [c for c in select.find_all(exp.Count) if own(select, c) and isinstance(c.this, exp.Star)]
-        if not counts:
+        if not any(own(select, c) and isinstance(c.this, exp.Star) for c in select.find_all(exp.Count)):
             continue
         for alias, table in table_aliases(select).items():
             info = catalog.table(table)
