@@ -12,6 +12,7 @@ from atomwork.agents.router import is_single_question
 from atomwork.agents.sql_analyst import (
     ASK_TOOL,
     LOGPROB_ALTERNATIVES,
+    MAX_CALLS,
     RETRY_TEMPERATURE,
     SURE,
     TEMPERATURES,
@@ -470,11 +471,28 @@ def test_sql_errors_go_back_to_the_model_at_most_twice(warehouse, catalog):
         fenced(COUNT_ORDERS),
         fenced(COUNT_ORDERS),
     )
-    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    answer = SqlAnalyst(warehouse, model, catalog=catalog, max_calls=4).answer(
+        "How many orders are recorded in total?"
+    )
     assert answer.verified
     feedback = [c.prompt for c in model.calls][1]
     assert "order_table" in feedback and "failed" in feedback
     assert "only read-only SELECT" in [c.prompt for c in model.calls][2]
+
+
+def test_a_question_takes_at_most_max_calls_model_calls(warehouse, catalog):
+    model = sequence(
+        fenced("SELECT count(*) AS n FROM order_table"),
+        fenced("DELETE FROM orders"),
+        fenced(COUNT_ORDERS),
+        fenced(COUNT_ORDERS),
+    )
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    # The budget (MAX_CALLS) is spent on the query and its two corrections: the third one ran and
+    # passed, but no second sample was left to confirm it, and the user is told why.
+    assert len(model.calls) == MAX_CALLS == 3
+    assert not answer.verified and answer.table.rows == [[15000]]
+    assert any("stopped after 3 model calls" in n for n in answer.notes)
 
 
 def test_nothing_runnable_is_an_error_not_an_answer(warehouse, catalog):
@@ -614,7 +632,9 @@ def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
     broken = "```sql\nSELECT count(DISTINCT c_custkey) AS conversions FROM campaigns\n```"
     model = ScriptedModel({"sql": [broken] * 6})
     with pytest.raises(SqlAnswerError, match="c_custkey"):
-        SqlAnalyst(warehouse, model, max_retries=2).answer("How many conversions did the campaigns bring in?")
+        SqlAnalyst(warehouse, model, max_retries=2, max_calls=9).answer(
+            "How many conversions did the campaigns bring in?"
+        )
     # The query, then the same query again after the error. Each later sample writes it again: a
     # query whose correction already went nowhere is not corrected again.
     assert len(model.calls) == 4
@@ -623,7 +643,9 @@ def test_a_query_repeated_after_its_error_is_not_asked_for_again(warehouse):
 def test_a_verifying_sample_that_returns_to_a_failed_query_does_not_end_the_verification(warehouse, catalog):
     bad, good = fenced("SELECT count(*) AS n FROM order_table"), fenced(COUNT_ORDERS)
     model = sequence(bad, good, bad, good)
-    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
+    answer = SqlAnalyst(warehouse, model, catalog=catalog, max_calls=4).answer(
+        "How many orders are recorded in total?"
+    )
     # The second sample repeats the first one's failed query: it is not corrected, the third sample
     # is drawn instead, and it agrees.
     assert answer.verified and len(model.calls) == 4
@@ -678,7 +700,7 @@ def test_a_sure_greedy_query_is_verified_without_a_second_sample(warehouse, cata
 
 
 def test_a_doubtful_greedy_query_is_checked_by_a_sample(warehouse, catalog):
-    doubt = {"count(*)": [(" sum(o_totalprice)", 0.48)]}
+    doubt = {"count(*)": [(" sum(o_totalprice)", 0.48)], "orders": [(" lineitem", 0.48)]}
     replies = [scored(fenced(COUNT_ORDERS), doubt), fenced("SELECT count(o_orderkey) AS n FROM orders")]
     model = FunctionModel(lambda info: replies[info.index])
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are there?")
