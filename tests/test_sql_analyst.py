@@ -19,6 +19,7 @@ from atomwork.agents.sql_analyst import (
     SqlAnalyst,
     SqlAnswerError,
     extract_sql,
+    laid_out,
     period_hints,
     query_repeat_chance,
     results_agree,
@@ -424,6 +425,19 @@ def test_two_agreeing_queries_verify_the_answer(warehouse, catalog):
     assert [c.variant for c in answer.candidates] == [0, 1]
 
 
+def test_notes_are_drafted_from_as_the_model_lays_out_its_query():
+    note = (
+        "- join: FROM lineitem JOIN orders ON l_orderkey = o_orderkey WHERE o_orderdate >= DATE '1995-01-01'"
+    )
+    drafted = laid_out(note)
+    # The note as written (a query may quote it on one line), then with each clause on its own line.
+    assert drafted.startswith(note + "\n")
+    assert drafted.endswith(
+        "FROM lineitem\nJOIN orders ON l_orderkey = o_orderkey\nWHERE o_orderdate >= DATE '1995-01-01'"
+    )
+    assert laid_out("Question: How many orders are there?") == "Question: How many orders are there?"
+
+
 def test_later_samples_and_corrections_are_predicted_from_the_reply_before(warehouse, catalog):
     replies = [fenced("SELECT count(*) AS n FROM order_table"), fenced(COUNT_ORDERS), fenced(COUNT_ORDERS)]
     asked: list[ModelCallInfo] = []
@@ -438,7 +452,9 @@ def test_later_samples_and_corrections_are_predicted_from_the_reply_before(wareh
     assert [info.prediction for info in asked] == [None, replies[0], replies[1]]
     # Every call may quote the question and its notes (the first has nothing else to draft from).
     question = str(asked[0].messages[1].content)
-    assert question.startswith("Question: How many orders") and {info.lookup for info in asked} == {question}
+    assert question.startswith("Question: How many orders") and {info.lookup for info in asked} == {
+        laid_out(question)
+    }
     # A greedy correction tends to repeat the failed query: corrections are sampled.
     assert [info.temperature for info in asked] == [0.0, RETRY_TEMPERATURE, TEMPERATURES[1]]
 

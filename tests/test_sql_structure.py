@@ -503,6 +503,24 @@ def test_a_top_answer_lists_the_rows_tied_with_it(warehouse, rows):
         assert f"{tied - 1} more row(s) tie with the last one" in " ".join(answer.notes)
     cut = ranking(top)
     assert cut is not None and (cut.limit, cut.column) == (1, "orders") and "LIMIT 21" in cut.wider_sql
+
+
+def test_samples_that_keep_different_rows_of_a_tie_agree(warehouse, rows):
+    # Every region holds five nations: which one a LIMIT 1 keeps is arbitrary, and two samples that
+    # keep different ones still state the same answer, the five tied regions.
+    top = (
+        "SELECT r_name, count(*) AS nations FROM nation JOIN region ON n_regionkey = r_regionkey "
+        "GROUP BY r_name ORDER BY nations DESC, r_name {} LIMIT 1"
+    )
+    first, second = top.format("ASC"), top.format("DESC")
+    assert rows(first) != rows(second)
+    model = ScriptedModel({"sql": [f"```sql\n{first}\n```", f"```sql\n{second}\n```"]})
+    answer = SqlAnalyst(warehouse, model).answer("Which region has the most nations?")
+    assert answer.verified and len(model.calls) == 2
+    assert sorted(row[0] for row in answer.table.rows) == sorted(
+        r[0] for r in rows("SELECT r_name FROM region")
+    )
+    assert "4 more row(s) tie with the last one" in " ".join(answer.notes)
     assert ranking("SELECT count(*) FROM orders") is None
 
 
