@@ -480,13 +480,18 @@ def test_no_agreement_is_reported_unverified(warehouse, catalog):
     assert len(answer.candidates) == 3
 
 
-def test_sql_errors_go_back_to_the_model_at_most_twice(warehouse, catalog):
-    model = sequence(
+def corrected_twice() -> ScriptedModel:
+    """A model whose query fails twice (a missing table, then a write) before it is right."""
+    return sequence(
         fenced("SELECT count(*) AS n FROM order_table"),
         fenced("DELETE FROM orders"),
         fenced(COUNT_ORDERS),
         fenced(COUNT_ORDERS),
     )
+
+
+def test_sql_errors_go_back_to_the_model_at_most_twice(warehouse, catalog):
+    model = corrected_twice()
     answer = SqlAnalyst(warehouse, model, catalog=catalog, max_calls=4).answer(
         "How many orders are recorded in total?"
     )
@@ -497,12 +502,7 @@ def test_sql_errors_go_back_to_the_model_at_most_twice(warehouse, catalog):
 
 
 def test_a_question_takes_at_most_max_calls_model_calls(warehouse, catalog):
-    model = sequence(
-        fenced("SELECT count(*) AS n FROM order_table"),
-        fenced("DELETE FROM orders"),
-        fenced(COUNT_ORDERS),
-        fenced(COUNT_ORDERS),
-    )
+    model = corrected_twice()
     answer = SqlAnalyst(warehouse, model, catalog=catalog).answer("How many orders are recorded in total?")
     # The budget (MAX_CALLS) is spent on the query and its two corrections: the third one ran and
     # passed, but no second sample was left to confirm it, and the user is told why.
