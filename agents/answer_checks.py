@@ -563,6 +563,7 @@ def check_sql_answer(
 
     # "Never placed an order": what did not happen is not counted from what did.
     problems.extend(_negation_problems(question, lowered_sql))
+    problems.extend(_absent_entity_problems(question, sql, catalog))
     defined = _OWN_DEFINITION.search(question)
     # "Met their annual quota": a column the question spells out, of a table the query reads, is used
     # (past an own definition, the stricter check below has every column it names).
@@ -908,6 +909,27 @@ def _negation_problems(question: str, lowered_sql: str) -> list[str]:
     return [
         f"the question asks about what did not happen ({asked.group(0)!r}), but the query excludes "
         "nothing (no NOT IN, NOT EXISTS, EXCEPT, IS NULL or = 0): it counts what did happen"
+    ]
+
+
+def _absent_entity_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many customers have never placed an order" counts customer rows: customers who never
+    did have no rows in orders, so counting keys of the event's table (count(DISTINCT o_custkey)
+    FROM orders) finds only ones that did, whatever it excludes."""
+    asked = _NEGATED.search(question)
+    counted = counted_table(question, catalog)
+    tree = parse(sql)
+    if asked is None or counted is None or not isinstance(tree, exp.Select):
+        return []
+    source = from_clause(tree)
+    if source is None or not isinstance(source.this, exp.Table):
+        return []  # counted over a subquery (EXCEPT) or two subqueries subtracted: not read here
+    word, target = counted
+    if target.lower() in table_aliases(tree).values():
+        return []
+    return [
+        f"the question counts {word} that did not ({asked.group(0)!r}), and those have no rows in the "
+        f"tables the query counts from: count rows of {target} and exclude the ones that did"
     ]
 
 

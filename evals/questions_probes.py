@@ -1,4 +1,4 @@
-"""Questions asked of the system while it was built (stops 21 to 23), each with hand-written SQL.
+"""Questions asked of the system while it was built (stops 21 to 24), each with hand-written SQL.
 
 They were written to find what the checks and notes missed, then kept: every hand-written query
 here must pass every answer check (tests/test_eval_set.py), so a check that would reject a right
@@ -2098,5 +2098,139 @@ CASES: list[EvalCase] = [
         "How many customers in GERMANY have an account balance above 8000?",
         "SELECT count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey WHERE n_name = "
         "'GERMANY' AND c_acctbal > 8000",
+    ),
+    _case(
+        "p20-01",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the total quantity of parts shipped by AIR in 1996?",
+        "SELECT sum(l_quantity) FROM lineitem WHERE l_shipmode = 'AIR' AND year(l_shipdate) = 1996",
+    ),
+    _case(
+        "p20-02",
+        "tpch",
+        F,
+        NUMBER,
+        "How many suppliers are located in the AFRICA region?",
+        "SELECT count(*) FROM supplier JOIN nation ON s_nationkey = n_nationkey JOIN region ON "
+        "n_regionkey = r_regionkey WHERE r_name = 'AFRICA'",
+    ),
+    _case(
+        "p20-03",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average account balance of customers in the MACHINERY segment?",
+        "SELECT avg(c_acctbal) FROM customer WHERE c_mktsegment = 'MACHINERY'",
+    ),
+    _case(
+        "p20-04",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders with status F were placed in 1993?",
+        "SELECT count(*) FROM orders WHERE o_orderstatus = 'F' AND year(o_orderdate) = 1993",
+    ),
+    _case(
+        "p20-05",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the net revenue of returned line items shipped in 1994?",
+        "SELECT sum(l_extendedprice * (1 - l_discount)) FROM lineitem WHERE l_returnflag = 'R' "
+        "AND year(l_shipdate) = 1994",
+    ),
+    _case(
+        "p20-06",
+        "tpch",
+        F,
+        ENTITY,
+        "Which nation has the most suppliers?",
+        "SELECT n_name, count(*) AS c FROM supplier JOIN nation ON s_nationkey = n_nationkey "
+        "GROUP BY n_name ORDER BY c DESC LIMIT 1",
+    ),
+    _case(
+        "p20-07",
+        "tpch",
+        F,
+        NUMBER,
+        "How many parts of brand Brand#23 are there?",
+        "SELECT count(*) FROM part WHERE p_brand = 'Brand#23'",
+    ),
+    _case(
+        "p20-08",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the average retail price of parts of size 15?",
+        "SELECT avg(p_retailprice) FROM part WHERE p_size = 15",
+    ),
+    _case(
+        "p20-09",
+        "tpch",
+        F,
+        NUMBER,
+        "How many line items shipped in 1995 were received after their commit date?",
+        "SELECT count(*) FROM lineitem WHERE l_receiptdate > l_commitdate AND year(l_shipdate) = 1995",
+    ),
+    _case(
+        "p20-10",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the largest order total price in 1997?",
+        "SELECT max(o_totalprice) FROM orders WHERE year(o_orderdate) = 1997",
+    ),
+    _case(
+        "p20-11",
+        "tpch",
+        F,
+        NUMBER,
+        "How many customers have never placed an order?",
+        "SELECT count(*) FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders)",
+    ),
+    _case(
+        "p20-12",
+        "tpch",
+        F,
+        NUMBER,
+        "What percentage of the orders placed in 1996 had priority 1-URGENT?",
+        "SELECT 100.0 * count(*) FILTER (WHERE o_orderpriority = '1-URGENT') / count(*) FROM "
+        "orders WHERE year(o_orderdate) = 1996",
+    ),
+    _case(
+        "p20-13",
+        "tpch",
+        F,
+        ENTITY,
+        "Which market segment has the most customers?",
+        "SELECT c_mktsegment, count(*) AS c FROM customer GROUP BY c_mktsegment ORDER BY c DESC LIMIT 1",
+    ),
+    _case(
+        "p20-14",
+        "tpch",
+        F,
+        NUMBER,
+        "What was the average discount on line items shipped by MAIL in 1997?",
+        "SELECT avg(l_discount) FROM lineitem WHERE l_shipmode = 'MAIL' AND year(l_shipdate) = 1997",
+    ),
+    _case(
+        "p20-15",
+        "tpch",
+        F,
+        NUMBER,
+        "How many orders did customers in the BUILDING segment place in 1995?",
+        "SELECT count(*) FROM orders JOIN customer ON o_custkey = c_custkey WHERE c_mktsegment = "
+        "'BUILDING' AND year(o_orderdate) = 1995",
+    ),
+    _case(
+        "p20-16",
+        "tpch",
+        F,
+        NUMBER,
+        "What is the total available quantity of parts supplied by suppliers in CANADA?",
+        "SELECT sum(ps_availqty) FROM partsupp JOIN supplier ON ps_suppkey = s_suppkey JOIN "
+        "nation ON s_nationkey = n_nationkey WHERE n_name = 'CANADA'",
     ),
 ]

@@ -744,6 +744,23 @@ def test_a_share_is_not_divided_by_the_rest(catalog):
     assert check_sql_answer(question, whole, one, catalog) == []
 
 
+def test_what_never_happened_is_counted_from_the_table_of_what_is_counted(catalog):
+    # Customers who never ordered have no rows in orders: excluding something there (orders with
+    # no line items) still finds only customers who did order. (A done-but-unconfirmed answer of 0.)
+    question = "How many customers have never placed an order?"
+    keys = (
+        "SELECT count(DISTINCT o_custkey) AS customers FROM orders "
+        "WHERE o_orderkey NOT IN (SELECT l_orderkey FROM lineitem)"
+    )
+    zero = Table(columns=["customers"], rows=[[0]])
+    assert any(
+        "count rows of customer and exclude the ones that did" in p
+        for p in check_sql_answer(question, keys, zero, catalog)
+    )
+    right = "SELECT count(*) AS customers FROM customer WHERE c_custkey NOT IN (SELECT o_custkey FROM orders)"
+    assert check_sql_answer(question, right, Table(columns=["customers"], rows=[[500]]), catalog) == []
+
+
 def test_what_never_happened_is_not_counted_from_what_did(catalog):
     question = "How many customers have never placed an order?"
     one = Table(columns=["customers"], rows=[[1000]])
