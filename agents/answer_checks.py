@@ -594,8 +594,9 @@ def check_sql_answer(
                 f"{definition.term}, {definition.meaning}"
             )
     for definition in measures:
+        # "Hires in 1996" are dated by hire_date; "how many were ever hired" names no period.
         missing = [c for c in definition.uses if c.lower() not in idents]
-        if missing:
+        if missing and not (definition.dated and not asked_years):
             problems.append(
                 f"the question asks for {definition.term}, defined as {definition.meaning}; "
                 f"the query does not use {', '.join(missing)}"

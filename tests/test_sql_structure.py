@@ -1081,3 +1081,16 @@ def test_the_overall_figure_gets_both_ends_of_the_year(catalog, rows):
         question, half, Table(columns=["m", "s", "o"], rows=[["AIR", 63.8, 64.25]]), catalog
     )
     assert any("has no end" in p for p in problems)
+
+
+def test_hires_are_dated_by_hire_date_only_when_the_question_names_a_period(catalog):
+    glossary = STANDARD.for_schema(catalog)
+    everyone = "SELECT count(*) AS employees FROM employees WHERE department = 'Operations'"
+    counted = Table(columns=["employees"], rows=[[190]])
+    ever = "How many employees were ever hired into the Operations department?"
+    assert check_sql_answer(ever, everyone, counted, catalog, glossary=glossary) == []
+    in_1996 = "How many employees were hired into the Operations department in 1996?"
+    assert any(
+        "defined as count(*) FROM employees WHERE hire_date is in the period" in p
+        for p in check_sql_answer(in_1996, everyone, counted, catalog, glossary=glossary)
+    )

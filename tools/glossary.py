@@ -30,6 +30,10 @@ class Definition(BaseModel):
     aliases: list[str] = Field(
         default_factory=list, description="column names a query may write instead of computing the measure"
     )
+    dated: bool = Field(
+        default=False,
+        description="the measure counts events in a period: ``uses`` binds only when the question names one",
+    )
 
 
 class Glossary(BaseModel):
@@ -142,6 +146,7 @@ def _d(
     unless: tuple[str, ...] = (),
     aggregate: str | None = None,
     aliases: tuple[str, ...] = (),
+    dated: bool = False,
 ) -> Definition:
     return Definition(
         term=term,
@@ -152,6 +157,7 @@ def _d(
         unless=list(unless),
         aggregate=aggregate,
         aliases=list(aliases),
+        dated=dated,
     )
 
 
@@ -268,6 +274,7 @@ STANDARD = Glossary(
             "employees.termination_date",
             words=("departures", "leavers", "terminations", "departed"),
             uses=("termination_date",),
+            dated=True,
         ),
         _d(
             "hires (new hires) in a period",
@@ -275,6 +282,7 @@ STANDARD = Glossary(
             "employees.hire_date",
             words=("hires", "hired", "hiring"),
             uses=("hire_date",),
+            dated=True,
         ),
         _d(
             "cost per lead, cost per conversion, conversion rate",
