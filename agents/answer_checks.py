@@ -31,6 +31,7 @@ from atomwork.agents.join_grain import repeated_join_problems
 from atomwork.agents.null_membership import null_membership_problems
 from atomwork.agents.period_average import period_average_problems
 from atomwork.agents.sql_structure import (
+    absent_counted_problems,
     counted_amount_problems,
     counted_table,
     counted_table_problems,
@@ -563,7 +564,8 @@ def check_sql_answer(
 
     # "Never placed an order": what did not happen is not counted from what did.
     problems.extend(_negation_problems(question, lowered_sql))
-    problems.extend(_absent_entity_problems(question, sql, catalog))
+    if (negated := _NEGATED.search(question)) is not None:
+        problems.extend(absent_counted_problems(question, negated.group(0), sql, catalog))
     defined = _OWN_DEFINITION.search(question)
     # "Met their annual quota": a column the question spells out, of a table the query reads, is used
     # (past an own definition, the stricter check below has every column it names).
@@ -910,27 +912,6 @@ def _negation_problems(question: str, lowered_sql: str) -> list[str]:
     return [
         f"the question asks about what did not happen ({asked.group(0)!r}), but the query excludes "
         "nothing (no NOT IN, NOT EXISTS, EXCEPT, IS NULL or = 0): it counts what did happen"
-    ]
-
-
-def _absent_entity_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
-    """ "How many customers have never placed an order" counts customer rows: customers who never
-    did have no rows in orders, so counting keys of the event's table (count(DISTINCT o_custkey)
-    FROM orders) finds only ones that did, whatever it excludes."""
-    asked = _NEGATED.search(question)
-    counted = counted_table(question, catalog)
-    tree = parse(sql)
-    if asked is None or counted is None or not isinstance(tree, exp.Select):
-        return []
-    source = from_clause(tree)
-    if source is None or not isinstance(source.this, exp.Table):
-        return []  # counted over a subquery (EXCEPT) or two subqueries subtracted: not read here
-    word, target = counted
-    if target.lower() in table_aliases(tree).values():
-        return []
-    return [
-        f"the question counts {word} that did not ({asked.group(0)!r}), and those have no rows in the "
-        f"tables the query counts from: count rows of {target} and exclude the ones that did"
     ]
 
 

@@ -413,6 +413,7 @@ class SqlAnalyst:
         # from them, those stretches decode in batches.
         quotable = f"Question: {asked}"
         opening: list[BaseMessage] = [SystemMessage(self.system), HumanMessage(quotable)]
+        lookup = laid_out(quotable)
         candidates: list[SqlCandidate] = []
         settled: list[BaseMessage] | None = None  # the conversation that led to the first usable query
         wanted = len(TEMPERATURES) if self.verify else 1
@@ -427,7 +428,7 @@ class SqlAnalyst:
             # so that it answers what that query answered rather than repeating its first mistake.
             earlier = candidates[-1].reply if candidates else None
             candidate, conversation = self._candidate(
-                question, settled or opening, variant, hint_years, earlier, quotable, failed, budget
+                question, settled or opening, variant, hint_years, earlier, lookup, failed, budget
             )
             candidates.append(candidate)
             if settled is None and candidate.usable:
@@ -445,7 +446,7 @@ class SqlAnalyst:
         variant: int,
         years: list[str],
         prediction: str | None,
-        quotable: str,
+        lookup: str,
         failed: set[str],
         budget: int,
     ) -> tuple[SqlCandidate, list[BaseMessage]]:
@@ -464,7 +465,7 @@ class SqlAnalyst:
                 temperature=temperature,
                 purpose=Purpose.SQL,
                 prediction=prediction,
-                lookup=laid_out(quotable),
+                lookup=lookup,
                 # The reply's own token probabilities tell how a verifying sample would go.
                 logprobs=LOGPROB_ALTERNATIVES,
             )

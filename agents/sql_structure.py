@@ -616,17 +616,44 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
-    """ "How many customers" must count customer rows, or distinct keys of customers."""
+def _counted_from_tables(
+    question: str, sql: str, catalog: SchemaCatalog
+) -> tuple[str, str, exp.Select, set[str]] | None:
+    """(the word, the table it counts, the query, the query's own tables) when the question counts
+    a table's rows and the query reads tables; None when it counts over a subquery (EXCEPT, two
+    subqueries subtracted), whose rows are not a table's."""
     counted = counted_table(question, catalog)
     tree = parse(sql)
-    if counted is None or tree is None or not isinstance(tree, exp.Select):
-        return []
-    word, target = counted
+    if counted is None or not isinstance(tree, exp.Select):
+        return None
     source = from_clause(tree)
     if source is None or not isinstance(source.this, exp.Table):
-        return []  # counted over a subquery: its rows are not a table's
-    tables = set(table_aliases(tree).values())
+        return None
+    return counted[0], counted[1], tree, set(table_aliases(tree).values())
+
+
+def absent_counted_problems(question: str, negation: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many customers have never placed an order" (``negation``: "never") counts customer
+    rows: customers who never did have no rows in orders, so counting keys of the event's table
+    (count(DISTINCT o_custkey) FROM orders) finds only ones that did, whatever it excludes."""
+    found = _counted_from_tables(question, sql, catalog)
+    if found is None:
+        return []
+    word, target, _, tables = found
+    if target.lower() in tables:
+        return []
+    return [
+        f"the question counts {word} that did not ({negation!r}), and those have no rows in the "
+        f"tables the query counts from: count rows of {target} and exclude the ones that did"
+    ]
+
+
+def counted_table_problems(question: str, sql: str, catalog: SchemaCatalog) -> list[str]:
+    """ "How many customers" must count customer rows, or distinct keys of customers."""
+    found = _counted_from_tables(question, sql, catalog)
+    if found is None:
+        return []
+    word, target, tree, tables = found
     if any(catalog.table(t) is None for t in tables):
         return []  # ... nor are a CTE's
     for count in tree.find_all(exp.Count):
