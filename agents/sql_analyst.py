@@ -51,6 +51,7 @@ from atomwork.tools.warehouse import DEFAULT_ROW_LIMIT, Warehouse
 from atomwork.tools.warehouse.periods import resolve_period
 
 _SQL_BLOCK = re.compile(r"```(?:sql|duckdb)?\s*\n?(.*?)(?:```|$)", re.S | re.I)
+_FENCE = "```"
 _SQL_START = re.compile(r"\b(WITH|SELECT)\b", re.I)
 _RELATIVE = re.compile(
     r"\b(?:(?:last|previous|prior|this|current|past)\s+(?:\d+\s+)?(?:quarter|year|month|days?|weeks?|"
@@ -74,6 +75,10 @@ MAX_CALLS = 3
 the 78 fact questions, 15 were unsettled after three calls and took 532 of the 1,052 seconds; later
 calls verified 3 of them (the other 12 stayed unverified). Past three calls the model mostly
 rewrites the query it was asked to correct: a plain "not verified" sooner serves the user better."""
+
+REPLY_START = "```sql\n"
+"""How the prompt asks every reply to begin: given to the model rather than decoded (three decoding
+steps a call), and a reply ends at its closing fence (one more: the end-of-turn token)."""
 
 LOGPROB_ALTERNATIVES = 5
 """Alternatives read per token of a greedy query: enough to bound a sample's chance of repeating it."""
@@ -175,15 +180,15 @@ def query_repeat_chance(reply: Completion, temperature: float) -> float | None:
     block = _SQL_BLOCK.search(reply.text)
     end = block.end(1) if block else len(reply.text)
     counted: list[TokenLogprob] = []
-    starts: list[int] = []  # where each counted token starts in the generated text
-    length = 0
+    starts: list[int] = []  # where each counted token starts in the reply's text
+    length = len(reply.given)  # a given start was not sampled: a sample starts with it too
     for token in reply.logprobs:
         counted.append(token)  # the token that reaches the end decides where the query stops
         starts.append(length)
         length += len(token.token)
         if length > end:
             break
-    generated = "".join(t.token for t in counted)
+    generated = reply.given + "".join(t.token for t in counted)
 
     def respells(i: int, alternative: str) -> bool:
         if _names_alias(generated[: starts[i]], counted[i].token, alternative):
@@ -468,6 +473,8 @@ class SqlAnalyst:
                 lookup=lookup,
                 # The reply's own token probabilities tell how a verifying sample would go.
                 logprobs=LOGPROB_ALTERNATIVES,
+                reply_start=REPLY_START,
+                stop=[_FENCE],
             )
             text = reply.text
             candidate.calls += 1
@@ -484,7 +491,9 @@ class SqlAnalyst:
                 failed.add(key)
             if feedback is None or attempt == last or candidate.stuck:
                 break
-            messages = [*messages, AIMessage(text), HumanMessage(feedback)]
+            # The reply as the model wrote it: the stop string cut its closing fence.
+            written = text if text.rstrip().endswith(_FENCE) else f"{text.rstrip()}\n{_FENCE}"
+            messages = [*messages, AIMessage(written), HumanMessage(feedback)]
         return candidate, messages
 
     def _try(self, candidate: SqlCandidate, question: str, years: list[str]) -> str | None:

@@ -363,6 +363,37 @@ def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
 
 
 @pytest.mark.model_requests
+def test_openai_backend_continues_a_given_reply_start():
+    requests: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json
+
+        requests.append(json.loads(request.content))
+        message = {"role": "assistant", "content": "SELECT 1;\n"}
+        return httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
+            },
+        )
+
+    model = _openai_model(handler)
+    reply = model.generate([HumanMessage("q")], purpose="sql", reply_start="```sql\n", stop=["```"])
+    assert reply.text == "```sql\nSELECT 1;\n" and reply.given == "```sql\n"
+    # The server continues the given start as the last assistant message instead of a new turn.
+    assert requests[0]["messages"][-1] == {"role": "assistant", "content": "```sql\n"}
+    assert requests[0]["continue_final_message"] is True and requests[0]["add_generation_prompt"] is False
+    model.generate([HumanMessage("q")], purpose="sql")
+    assert requests[1]["messages"][-1]["role"] == "user" and "continue_final_message" not in requests[1]
+
+
+@pytest.mark.model_requests
 def test_openai_tool_arguments_log_server_usage():
     def handler(request: httpx.Request) -> httpx.Response:
         call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
@@ -457,3 +488,42 @@ def test_llamacpp_drafts_from_a_prediction_first_and_from_a_lookup_only_after_a_
     assert list(looked_up.tokens) == [1, 2, 3] and looked_up.min_ngram == LOOKUP_MIN_NGRAM > 1
     assert list(predicted.tokens) == [4] and predicted.min_ngram == 1  # the prediction wins
     assert plain is None and model._llm.draft_model is None
+
+
+def test_a_given_reply_start_follows_the_prompt_tokens_whatever_the_chat_format():
+    from atomwork.models.llamacpp_draft import drafting_llama
+
+    class _Completer:  # llama_cpp.Llama's create_completion, which every chat handler ends with
+        cache = None
+
+        def create_completion(self, prompt, **kwargs):
+            return prompt
+
+    llama = drafting_llama(_Completer)()
+    assert llama.create_completion([1, 2]) == [1, 2]
+    llama.reply_start = [7, 8]
+    assert llama.create_completion([1, 2]) == [1, 2, 7, 8]
+
+
+@pytest.mark.model_requests  # a fake native handle: nothing real is asked
+def test_llamacpp_reply_includes_its_given_start():
+    import threading
+
+    from atomwork.models.base import ChatModel
+    from atomwork.models.llamacpp import LlamaCppModel
+
+    class _Starting(_DraftedLlama):
+        reply_start = None
+
+        def create_chat_completion(self, **kwargs):
+            self.drafts.append(self.reply_start)
+            return super().create_chat_completion(**kwargs)
+
+    model = LlamaCppModel.__new__(LlamaCppModel)
+    ChatModel.__init__(model)
+    model.name, model._llm, model._lock = "fake-gguf", _Starting(), threading.Lock()
+    reply = model.generate([HumanMessage("q")], reply_start="```sql\nWITH x")
+    assert reply.text == "```sql\nWITH xSELECT 1" and reply.given == "```sql\nWITH x"
+    # Its tokens (the fake's: one per word) are set for that call only.
+    assert model._llm.drafts[0] == [6, 4, 1] and model._llm.reply_start is None
+    assert model.generate([HumanMessage("q")]).given == ""

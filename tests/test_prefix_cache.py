@@ -56,3 +56,32 @@ def test_without_a_directory_it_is_a_ram_cache():
     cache = PrefixStateCache(1 << 20, None)
     cache[ONE] = state(ONE)
     assert cache[TWO].input_ids.tolist() == ONE and cache.disk_writes == 0
+
+
+def test_a_kept_family_is_settled_only_while_the_context_holds_as_much_of_it():
+    cache = PrefixStateCache(1 << 20, None)
+    cache[ONE] = state(ONE)
+    assert cache.settled(TWO, live=len(SCHEMA))  # the context holds the schema prompt: nothing to do
+    assert not cache.settled(TWO, live=10)  # another family in the context: the state is restored
+    assert not cache.settled(list(range(5000, 5600)), live=600)  # a new family: its state is kept
+
+
+def test_a_completion_in_a_settled_family_neither_restores_nor_keeps_a_state():
+    from atomwork.models.llamacpp_draft import drafting_llama
+
+    class _Completer:  # llama_cpp.Llama's create_completion, noting the cache it would use
+        def __init__(self) -> None:
+            self.input_ids, self.n_tokens, self.used = np.zeros(2048, dtype=np.intc), 0, []
+
+        def create_completion(self, prompt, **kwargs):
+            self.used.append(self.cache)
+            self.input_ids[: len(prompt)], self.n_tokens = prompt, len(prompt)
+            return prompt
+
+    llama = drafting_llama(_Completer)()
+    llama.cache = cache = PrefixStateCache(1 << 20, None)
+    llama.create_completion(ONE)  # a new family: the cache restores and keeps as usual
+    cache[ONE] = state(ONE)
+    llama.create_completion(TWO)  # the context holds the schema prompt and RAM a state of it
+    llama.create_completion(TWO, stream=True)  # a stream saves as it ends: left as it is
+    assert llama.used == [cache, None, cache] and llama.cache is cache

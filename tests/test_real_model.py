@@ -78,6 +78,9 @@ def test_a_shared_prompt_prefix_is_not_evaluated_again():
         assert second.cached_prompt_tokens > 0.95 * first.prompt_tokens
         assert back.cached_prompt_tokens > 0.95 * first.prompt_tokens
         assert llm.usage_since(0).cached_prompt_tokens == sum(c.cached_prompt_tokens for c in llm.calls)
+        # A state is kept per family and after a restore; not after the second sql question, whose
+        # prefix the context and a kept state already held.
+        assert llm._cache is not None and len(llm._cache.ram.cache_state) == 3
     finally:
         llm.close()
 
@@ -106,6 +109,29 @@ def test_a_predicted_reply_is_decoded_in_fewer_steps(model):
     assert model._llm.decode_steps < plain_steps / 2
     unrelated = model.complete(messages, max_tokens=120, purpose=Purpose.SQL, prediction="zzz qqq www")
     assert "FROM orders" in unrelated
+
+
+def test_a_given_reply_start_is_not_decoded(model):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from atomwork.agents.sql_analyst import extract_sql
+
+    messages = [
+        SystemMessage(
+            "Write DuckDB SQL for orders(o_orderkey, o_totalprice, o_orderdate). "
+            "Reply with the SQL in a ```sql block and nothing else."
+        ),
+        HumanMessage("What was the total order value in 1995?"),
+    ]
+    plain = model.generate(messages, max_tokens=120, purpose=Purpose.SQL)
+    plain_steps = model._llm.decode_steps
+    started = model.generate(
+        messages, max_tokens=120, purpose=Purpose.SQL, reply_start="```sql\n", stop=["```"]
+    )
+    assert plain.text.startswith("```sql\n") and started.given == "```sql\n"
+    assert extract_sql(started.text) == extract_sql(plain.text) and "o_totalprice" in started.text
+    # Three tokens given instead of decoded, and none decoded after the closing fence.
+    assert model._llm.decode_steps <= plain_steps - 4
 
 
 def test_a_reply_quoting_its_notes_is_decoded_in_fewer_steps(model):

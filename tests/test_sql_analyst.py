@@ -13,6 +13,7 @@ from atomwork.agents.sql_analyst import (
     ASK_TOOL,
     LOGPROB_ALTERNATIVES,
     MAX_CALLS,
+    REPLY_START,
     RETRY_TEMPERATURE,
     SURE,
     TEMPERATURES,
@@ -699,6 +700,38 @@ def test_respelling_alternatives_and_prose_after_the_query_do_not_count():
         chance = query_repeat_chance(scored(query, doubt), 0.4)
         assert chance == pytest.approx(0.6**2.5 / (0.6**2.5 + 0.4**2.5))
     assert query_repeat_chance(Completion(text=query), 0.4) is None  # no probabilities reported
+
+
+def test_a_given_reply_start_is_not_counted_as_sampled_and_the_query_ends_at_its_fence():
+    written = "SELECT count(*) AS n FROM orders;\n```\nIt counts."
+    doubt = {"counts.": [(" sums.", 0.5)]}  # prose after the fence: not part of the query
+    sampled = scored(written, doubt)
+    given = Completion(text=REPLY_START + written, logprobs=sampled.logprobs, given=REPLY_START)
+    assert query_repeat_chance(given, 0.4) == pytest.approx(1.0)
+    doubt["count(*)"] = [(" sum(o_totalprice)", 0.4)]
+    chance = query_repeat_chance(
+        Completion(**{**given.model_dump(), "logprobs": scored(written, doubt).logprobs}), 0.4
+    )
+    assert chance == pytest.approx(0.6**2.5 / (0.6**2.5 + 0.4**2.5))
+
+
+def test_replies_start_with_the_given_fence_and_a_correction_shows_it_closed(warehouse, catalog):
+    asked: list[ModelCallInfo] = []
+    replies = [
+        REPLY_START + "SELECT count(*) AS n FROM order_table;\n",
+        fenced(COUNT_ORDERS),
+        fenced(COUNT_ORDERS),
+    ]
+
+    def reply(info: ModelCallInfo) -> str:
+        asked.append(info)
+        return replies[len(asked) - 1]
+
+    answer = SqlAnalyst(warehouse, FunctionModel(reply), catalog=catalog).answer("How many orders are there?")
+    assert answer.verified and answer.table.rows == [[15000]]
+    assert {(a.reply_start, tuple(a.stop or ())) for a in asked} == {(REPLY_START, ("```",))}
+    # The backend cut the closing fence (its stop string): the conversation shows the reply whole.
+    assert asked[1].messages[-2].content == REPLY_START + "SELECT count(*) AS n FROM order_table;\n```"
 
 
 def test_a_sure_greedy_query_is_verified_without_a_second_sample(warehouse, catalog):

@@ -138,6 +138,22 @@ def test_end_to_end_run_against_vllm(vllm_model, warehouse):
     assert set(result.plan.ids()) == set(result.outcomes)
 
 
+def test_the_server_continues_a_given_reply_start(vllm_model):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    messages = [
+        SystemMessage(
+            "Write DuckDB SQL for orders(o_orderkey, o_totalprice). Reply with the SQL in a ```sql block."
+        ),
+        HumanMessage("How many orders are there?"),
+    ]
+    reply = vllm_model.generate(messages, max_tokens=48, reply_start="```sql\n", stop=["```"], logprobs=1)
+    # The model continued its own turn from the given fence (a new turn would open another one).
+    assert reply.text.startswith("```sql\n") and reply.given == "```sql\n"
+    assert "SELECT" in reply.text.upper() and "```" not in reply.text[len(reply.given) :]
+    assert reply.logprobs and not "".join(t.token for t in reply.logprobs).startswith("```")
+
+
 def test_the_server_reports_token_log_probabilities(vllm_model):
     from langchain_core.messages import HumanMessage
 

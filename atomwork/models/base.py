@@ -41,6 +41,9 @@ class Completion(BaseModel):
     """Servers tried first for this call that failed (connection, timeout, 5xx), in order."""
     logprobs: list[TokenLogprob] | None = None
     """Per generated token, when the caller asked for them and the backend reports them."""
+    given: str = ""
+    """The start of ``text`` that was given to the model (``Decoding.reply_start``) rather than
+    generated: ``logprobs`` begin after it."""
 
 
 class ModelCall(BaseModel):
@@ -208,11 +211,13 @@ class ChatModel(ABC):
         prediction: str | None = None,
         lookup: str | None = None,
         logprobs: int = 0,
+        reply_start: str | None = None,
     ) -> Completion:
         """:meth:`complete`, returning the whole :class:`Completion`: the text, its token counts and,
         with ``logprobs`` > 0, each token's log-probability with that many alternatives (None where
         the backend does not report them). ``lookup``: text the reply is likely to quote stretches
-        of; like ``prediction`` it does not steer what is generated."""
+        of; like ``prediction`` it does not steer what is generated. ``reply_start``: text the reply
+        begins with, given rather than generated where the backend can (see :class:`Decoding`)."""
         purpose = Purpose.of(purpose)  # a plain string from an untyped caller fails here, not in a log
         stop = list(stop) if stop else None
         with self.call_span(purpose):
@@ -229,6 +234,7 @@ class ChatModel(ABC):
                 prediction=prediction,
                 lookup=lookup,
                 logprobs=logprobs,
+                reply_start=reply_start,
             )
             reply = call_with_retry(
                 lambda: self._complete(messages, decoding),

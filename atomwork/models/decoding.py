@@ -36,3 +36,7 @@ class Decoding(BaseModel):
     ``prediction`` is given."""
     logprobs: int = 0
     """> 0: each generated token's log-probability with that many alternatives."""
+    reply_start: str | None = None
+    """Text the reply begins with, given to the model rather than generated (a code fence it always
+    opens with): it continues from there, and the reply's text includes it. A backend that cannot
+    give it lets the model write its reply whole."""

@@ -151,6 +151,9 @@ class LlamaCppModel(ChatModel):
                     text, least = decoding.lookup or "", LOOKUP_MIN_NGRAM
                 predicted = self._llm.tokenize(text.encode(), add_bos=False, special=False)
                 self._llm.draft_model = PredictionDraft(predicted, min_ngram=least)
+            given = decoding.reply_start or ""
+            if given:
+                self._llm.reply_start = self._llm.tokenize(given.encode(), add_bos=False, special=False)
             try:
                 response: Any = self._llm.create_chat_completion(
                     messages=to_openai_messages(messages),  # type: ignore[arg-type]
@@ -162,6 +165,7 @@ class LlamaCppModel(ChatModel):
                 raise ModelError(f"{self.name} failed during {purpose}: {exc}") from exc
             finally:
                 self._llm.draft_model = None
+                self._llm.reply_start = None
             evaluated = self._llm.prompt_evaluated
             # The tokens of the reply; a stop string's tokens sampled past its end are left out.
             completion_tokens = int((response.get("usage") or {}).get("completion_tokens") or 0)
@@ -170,11 +174,12 @@ class LlamaCppModel(ChatModel):
         usage = response.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         return Completion(
-            text=str(content),
+            text=given + str(content),
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cached_prompt_tokens=max(0, prompt_tokens - evaluated),
             logprobs=token_logprobs,
+            given=given,
         )
 
     def _stream(

@@ -85,6 +85,16 @@ class PrefixStateCache(llama_cpp.BaseLlamaCache):
         wanted = tuple(key)
         return self.ram._find_longest_prefix_key(wanted) is not None or self._disk_best(wanted)[0] is not None
 
+    def settled(self, key: Sequence[int], live: int) -> bool:
+        """Whether a completion of ``key`` may leave this cache alone: RAM holds a state of its
+        prompt family (sharing :data:`NEW_FAMILY` of its tokens) that shares no more of them than the
+        ``live`` tokens the context already holds. Nothing then needs restoring, and another state of
+        the family (a copy of the whole context, about 0.1 s) would only crowd out other families."""
+        wanted = tuple(key)
+        kept = self.ram._find_longest_prefix_key(wanted)
+        shared = _common_prefix(kept, wanted) if kept is not None else 0
+        return NEW_FAMILY * len(wanted) <= shared <= live
+
     def __setitem__(self, key: Sequence[int], value: llama_cpp.LlamaState) -> None:
         stored = tuple(key)
         self.ram[stored] = value

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp.llama_speculative import LlamaDraftModel
 
+from atomwork.models.llamacpp_cache import PrefixStateCache
 from atomwork.models.logprobs import TokenAlternative, TokenLogprob
 
 __all__ = [
@@ -100,6 +101,33 @@ class DraftingLlama(_LlamaBase):
     logprob_top = 0
     """Alternatives to record with each sampled token's log-probability (0: none recorded)."""
     token_logprobs: list[TokenLogprob]
+    reply_start: list[int] | None = None
+    """Tokens the next completions' replies begin with, appended to their prompts (set per call)."""
+
+    def create_completion(self, prompt: Any, *args: Any, **kwargs: Any) -> Any:
+        # Every chat format ends by calling this with the prompt's tokens: the reply's given start
+        # goes after them, whatever template rendered them.
+        if not isinstance(prompt, list):
+            return super().create_completion(prompt, *args, **kwargs)
+        if self.reply_start:
+            prompt = [*prompt, *self.reply_start]
+        cache = self.cache
+        if kwargs.get("stream") or not isinstance(cache, PrefixStateCache):
+            return super().create_completion(prompt, *args, **kwargs)
+        if not cache.settled(prompt, self._live_prefix(prompt)):
+            return super().create_completion(prompt, *args, **kwargs)
+        self.cache = None  # the next question on the same schema prompt: its state is kept already
+        try:
+            return super().create_completion(prompt, *args, **kwargs)
+        finally:
+            self.cache = cache
+
+    def _live_prefix(self, tokens: Sequence[int]) -> int:
+        """How many leading ``tokens`` the context already holds."""
+        held = np.asarray(self.input_ids[: self.n_tokens])
+        wanted = np.asarray(tokens[: len(held)])
+        differ = np.nonzero(held[: len(wanted)] != wanted)[0]
+        return int(differ[0]) if len(differ) else len(wanted)
 
     def start_generation(self, logprob_top: int = 0) -> None:
         self.prompt_evaluated, self.decode_steps, self._prompt_done = 0, 0, False

@@ -222,6 +222,11 @@ class OpenAICompatModel(ChatModel):
             # 1.0 = off); OpenAI's frequency/presence penalties are additive and not equivalent.
             # A strict OpenAI endpoint may reject the extra field: leave repeat_penalty None there.
             kwargs["extra_body"] = {"repetition_penalty": decoding.repeat_penalty}
+        if decoding.reply_start:
+            # vLLM's chat template then continues the last (assistant) message instead of opening a
+            # new turn; a strict OpenAI endpoint rejects these fields: leave reply_start None there.
+            extra = kwargs.setdefault("extra_body", {})
+            extra.update(continue_final_message=True, add_generation_prompt=False)
         if decoding.json_schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
@@ -241,15 +246,18 @@ class OpenAICompatModel(ChatModel):
         # ``prediction`` is not sent: vLLM's server has no predicted-outputs field (its speculative
         # decoding is a server setting), and OpenAI's rejects it alongside several other options.
         # One attempt (with failover across endpoints): ChatModel.complete retries it.
+        given = decoding.reply_start or ""
+        asked = [*messages, AIMessage(given)] if given else messages
         message, url, failed = self._request(
-            purpose, messages, lambda chat, timeout: chat.bind(**body, timeout=timeout), retry=False
+            purpose, asked, lambda chat, timeout: chat.bind(**body, timeout=timeout), retry=False
         )
-        done = _completion(message, str(message.content or ""))
+        done = _completion(message, given + str(message.content or ""))
         return done.model_copy(
             update={
                 "endpoint": url,
                 "failed_endpoints": failed,
                 "logprobs": _logprobs(message) if logprobs else None,
+                "given": given,
             }
         )
 
