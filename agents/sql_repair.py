@@ -16,7 +16,10 @@ correct them mostly returns the same query:
   every ON refers to tables already joined;
 - an aggregate made a window function inside a grouped query (``sum(x) OVER (PARTITION BY k)``
   with ``GROUP BY``), or over everything (``count(*) OVER ()`` beside no plain column): the plain
-  aggregate is what was asked for.
+  aggregate is what was asked for;
+- an aggregate of aggregates in a grouped query (``avg(count(*)) ... GROUP BY l_orderkey``),
+  which DuckDB refuses: the inner aggregate per group in a subquery, the outer one over those
+  groups (Oracle's reading of the nested aggregate).
 
 A repair only rewrites the query; it still has to pass EXPLAIN and every answer check.
 """
@@ -52,6 +55,7 @@ def repair_sql(sql: str, catalog: SchemaCatalog, glossary: Glossary, *, pick: in
         changes += _reorder_joins(select, catalog)
         changes += _measure_columns(select, catalog, glossary)
         changes += _unwindow(select)
+        changes += _unnested(select)
     if not changes:
         return None
     return SqlRepair(sql=render(tree), changes=list(dict.fromkeys(changes)))
@@ -226,6 +230,38 @@ def _unwindow(select: exp.Select) -> list[str]:
             changes.append(f"{window.this.sql(dialect='duckdb')} is an aggregate, not a window function")
             window.replace(window.this.copy())
     return changes
+
+
+def _unnested(select: exp.Select) -> list[str]:
+    if not select.args.get("group"):
+        return []  # without groups an aggregate of an aggregate means nothing to repair toward
+    inner: dict[str, exp.AggFunc] = {}  # each aggregate inside an outer one, by its SQL
+    for projection in select.expressions:
+        outer = projection.this if isinstance(projection, exp.Alias) else projection
+        if not isinstance(outer, exp.AggFunc):
+            return []  # a plain column beside the groups' aggregate: no one reading of it
+        nested = [a for a in outer.find_all(exp.AggFunc) if a is not outer and own(select, a)]
+        if not nested:
+            return []
+        for agg in nested:
+            if agg.find_ancestor(exp.AggFunc) is outer:  # the aggregates right inside the outer one
+                inner.setdefault(agg.sql(dialect="duckdb"), agg)
+    names = {sql: f"per_group_{i}" for i, sql in enumerate(inner, 1)}
+    groups = select.copy()
+    groups.set("expressions", [agg.copy().as_(names[sql]) for sql, agg in inner.items()])
+    for arg in ("order", "limit", "offset"):
+        groups.set(arg, None)
+    keys = ", ".join(k.sql(dialect="duckdb") for k in select.args["group"].expressions)
+    described = ", ".join(f"{sql} per group of {keys}" for sql in inner)
+    for projection in select.expressions:
+        outer = projection.this if isinstance(projection, exp.Alias) else projection
+        for agg in list(outer.find_all(exp.AggFunc)):
+            if agg is not outer and agg.sql(dialect="duckdb") in names:
+                agg.replace(exp.column(names[agg.sql(dialect="duckdb")]))
+    for arg in ("joins", "where", "group", "having"):
+        select.set(arg, None)
+    select.from_(groups.subquery("groups"), copy=False)
+    return [f"aggregates of aggregates are taken over groups: {described} in a subquery"]
 
 
 def _measure_columns(select: exp.Select, catalog: SchemaCatalog, glossary: Glossary) -> list[str]:

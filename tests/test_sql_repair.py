@@ -100,6 +100,44 @@ def test_a_window_over_everything_is_the_aggregate(warehouse, catalog, rows):
     assert rows(repair.sql) == rows("SELECT count(*) FROM orders")
 
 
+def test_an_aggregate_of_grouped_aggregates_is_taken_over_the_groups(warehouse, catalog, rows):
+    glossary = STANDARD.for_schema(catalog)
+    nested = "SELECT avg(count(*)) AS items_per_order FROM lineitem GROUP BY l_orderkey"
+    repair = repair_sql(nested, catalog, glossary)
+    assert repair is not None and "per group of l_orderkey" in repair.changes[0]
+    per_order = "SELECT avg(n) FROM (SELECT count(*) AS n FROM lineitem GROUP BY l_orderkey)"
+    assert rows(repair.sql) == rows(per_order)
+    # Filters and joins stay with the groups; several outer aggregates share one inner one.
+    spread = (
+        "SELECT max(sum(l_quantity)) AS most, min(sum(l_quantity)) AS least FROM lineitem JOIN orders "
+        "ON l_orderkey = o_orderkey WHERE o_orderpriority = '1-URGENT' GROUP BY o_custkey"
+    )
+    inner = (
+        "SELECT sum(l_quantity) AS q FROM lineitem JOIN orders ON l_orderkey = o_orderkey "
+        "WHERE o_orderpriority = '1-URGENT' GROUP BY o_custkey"
+    )
+    fixed = repair_sql(spread, catalog, glossary)
+    assert fixed is not None and rows(fixed.sql) == rows(f"SELECT max(q), min(q) FROM ({inner})")
+    # Without groups, or beside a plain column, a nested aggregate has no one reading.
+    assert repair_sql("SELECT avg(count(*)) AS n FROM lineitem", catalog, glossary) is None
+    assert (
+        repair_sql("SELECT o_custkey, avg(count(*)) FROM orders GROUP BY o_custkey", catalog, glossary)
+        is None
+    )
+
+
+def test_the_analyst_answers_an_average_per_order_through_the_repair(warehouse, catalog):
+    nested = "```sql\nSELECT avg(count(*)) AS items_per_order FROM lineitem GROUP BY l_orderkey\n```"
+    model = ScriptedModel({"sql": [nested, nested]})
+    answer = SqlAnalyst(warehouse, model, catalog=catalog).answer(
+        "On average, how many line items does an order have?"
+    )
+    expected = warehouse.run_query(
+        "SELECT avg(n) FROM (SELECT count(*) AS n FROM lineitem GROUP BY l_orderkey)", 1
+    )
+    assert answer.verified and answer.table.rows == expected.table.rows and len(model.calls) == 2
+
+
 def test_no_repair_for_what_it_cannot_know(catalog):
     glossary = STANDARD.for_schema(catalog)
     # An unknown name that is no defined measure, an ambiguous bare 'name', and a column already right.

@@ -198,7 +198,7 @@ STANDARD = Glossary(
         ),
         _d(
             "line items",
-            "rows of lineitem; items shipped/quantity use l_quantity",
+            "rows of lineitem, counted with count(*); l_quantity is the units ordered, only for a quantity",
             "lineitem.l_quantity",
         ),
         _d(
