@@ -322,6 +322,23 @@ def _openai_model(handler) -> OpenAICompatModel:
     return OpenAICompatModel("http://127.0.0.1:9/v1", model="m", http_client=client)
 
 
+def _chat_reply(content: str | None, usage: dict, **message: object) -> httpx.Response:
+    """An OpenAI chat completion answering ``content`` (and ``message``'s other fields)."""
+    message = {"role": "assistant", "content": content, **message}
+    finish = "tool_calls" if "tool_calls" in message else "stop"
+    return httpx.Response(
+        200,
+        json={
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+            "usage": usage,
+        },
+    )
+
+
 @pytest.mark.model_requests
 def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
     requests: list[dict] = []
@@ -332,23 +349,7 @@ def test_openai_backend_sends_decoding_controls_and_logs_server_usage():
         requests.append(json.loads(request.content))
         usage = {"prompt_tokens": 120, "completion_tokens": 9, "total_tokens": 129}
         usage["prompt_tokens_details"] = {"cached_tokens": 96}  # type: ignore[assignment]
-        return httpx.Response(
-            200,
-            json={
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": "SELECT 1"},
-                    }
-                ],
-                "usage": usage,
-            },
-        )
+        return _chat_reply("SELECT 1", usage)
 
     model = _openai_model(handler)
     mark = model.mark()
@@ -370,18 +371,7 @@ def test_openai_backend_continues_a_given_reply_start():
         import json
 
         requests.append(json.loads(request.content))
-        message = {"role": "assistant", "content": "SELECT 1;\n"}
-        return httpx.Response(
-            200,
-            json={
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
-            },
-        )
+        return _chat_reply("SELECT 1;\n", {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16})
 
     model = _openai_model(handler)
     reply = model.generate([HumanMessage("q")], purpose="sql", reply_start="```sql\n", stop=["```"])
@@ -397,22 +387,8 @@ def test_openai_backend_continues_a_given_reply_start():
 def test_openai_tool_arguments_log_server_usage():
     def handler(request: httpx.Request) -> httpx.Response:
         call = {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
-        return httpx.Response(
-            200,
-            json={
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "tool_calls",
-                        "message": {"role": "assistant", "content": None, "tool_calls": [call]},
-                    }
-                ],
-                "usage": {"prompt_tokens": 50, "completion_tokens": 6, "total_tokens": 56},
-            },
+        return _chat_reply(
+            None, {"prompt_tokens": 50, "completion_tokens": 6, "total_tokens": 56}, tool_calls=[call]
         )
 
     model = _openai_model(handler)

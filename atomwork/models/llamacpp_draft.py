@@ -90,7 +90,10 @@ class DraftingLlama(_LlamaBase):
     """A ``Llama`` that, while a draft model is set, has llama.cpp compute the logits of every
     position of a batch (the sampler checks each drafted token against its own) without copying
     them into ``scores`` as ``logits_all`` would: that buffer is trimmed to :data:`SCORE_ROWS`
-    rows (see :class:`atomwork.models.llamacpp.LlamaCppModel`). Built by :func:`drafting_llama`."""
+    rows (see :class:`atomwork.models.llamacpp.LlamaCppModel`). Built by :func:`drafting_llama`.
+
+    Each completion's prompt also passes through it on its way to llama-cpp-python: a reply's given
+    start is appended there, and a settled prompt family skips the prefix-state cache."""
 
     prompt_evaluated = 0
     """Prompt tokens the last generation evaluated (the rest came from the KV cache); llama.cpp's
