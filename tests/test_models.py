@@ -503,3 +503,12 @@ def test_llamacpp_reply_includes_its_given_start():
     # Its tokens (the fake's: one per word) are set for that call only.
     assert model._llm.drafts[0] == [6, 4, 1] and model._llm.reply_start is None
     assert model.generate([HumanMessage("q")]).given == ""
+
+
+def test_a_given_reply_start_and_a_json_schema_are_refused_together():
+    from pydantic import ValidationError
+
+    from atomwork.models.decoding import Decoding
+
+    with pytest.raises(ValidationError, match="reply_start cannot be combined with json_schema"):
+        Decoding(reply_start="```sql\n", json_schema={"type": "object"})

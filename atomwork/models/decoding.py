@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from atomwork.models.purpose import Purpose
 
@@ -40,3 +40,10 @@ class Decoding(BaseModel):
     """Text the reply begins with, given to the model rather than generated (a code fence it always
     opens with): it continues from there, and the reply's text includes it. A backend that cannot
     give it lets the model write its reply whole."""
+
+    @model_validator(mode="after")
+    def _one_way_to_shape_the_reply(self) -> Decoding:
+        # A schema's grammar starts at the reply's first token: a given start would break it.
+        if self.reply_start and self.json_schema is not None:
+            raise ValueError("reply_start cannot be combined with json_schema")
+        return self
