@@ -218,9 +218,7 @@ def _reorder_joins(select: exp.Select, catalog: SchemaCatalog) -> list[str]:
 def _unwindow(select: exp.Select) -> list[str]:
     grouped = bool(select.args.get("group"))
     # "count(*) OVER ()" beside only aggregates is the aggregate, repeated on every row.
-    whole = not grouped and all(
-        (p.this if isinstance(p, exp.Alias) else p).find(exp.AggFunc) for p in select.expressions
-    )
+    whole = not grouped and all(p.unalias().find(exp.AggFunc) for p in select.expressions)
     if not grouped and not whole:
         return []
     changes = []
@@ -235,32 +233,32 @@ def _unwindow(select: exp.Select) -> list[str]:
 def _unnested(select: exp.Select) -> list[str]:
     if not select.args.get("group"):
         return []  # without groups an aggregate of an aggregate means nothing to repair toward
-    inner: dict[str, exp.AggFunc] = {}  # each aggregate inside an outer one, by its SQL
+    direct: list[tuple[exp.AggFunc, str]] = []  # the aggregates right inside an outer one, as SQL
     for projection in select.expressions:
-        outer = projection.this if isinstance(projection, exp.Alias) else projection
+        outer = projection.unalias()
         if not isinstance(outer, exp.AggFunc):
             return []  # a plain column beside the groups' aggregate: no one reading of it
-        nested = [a for a in outer.find_all(exp.AggFunc) if a is not outer and own(select, a)]
+        nested = [
+            a for a in outer.find_all(exp.AggFunc) if a.find_ancestor(exp.AggFunc) is outer and own(select, a)
+        ]
         if not nested:
             return []
-        for agg in nested:
-            if agg.find_ancestor(exp.AggFunc) is outer:  # the aggregates right inside the outer one
-                inner.setdefault(agg.sql(dialect="duckdb"), agg)
-    names = {sql: f"per_group_{i}" for i, sql in enumerate(inner, 1)}
+        direct += [(a, a.sql(dialect="duckdb")) for a in nested]
+    inner: dict[str, exp.AggFunc] = {}  # each kind of inner aggregate, computed once per group
+    for agg, written in direct:
+        inner.setdefault(written, agg)
+    names = {written: f"per_group_{i}" for i, written in enumerate(inner, 1)}
     groups = select.copy()
-    groups.set("expressions", [agg.copy().as_(names[sql]) for sql, agg in inner.items()])
+    groups.set("expressions", [agg.copy().as_(names[written]) for written, agg in inner.items()])
     for arg in ("order", "limit", "offset"):
         groups.set(arg, None)
     keys = ", ".join(k.sql(dialect="duckdb") for k in select.args["group"].expressions)
-    described = ", ".join(f"{sql} per group of {keys}" for sql in inner)
-    for projection in select.expressions:
-        outer = projection.this if isinstance(projection, exp.Alias) else projection
-        for agg in list(outer.find_all(exp.AggFunc)):
-            if agg is not outer and agg.sql(dialect="duckdb") in names:
-                agg.replace(exp.column(names[agg.sql(dialect="duckdb")]))
+    for agg, written in direct:
+        agg.replace(exp.column(names[written]))
     for arg in ("joins", "where", "group", "having"):
         select.set(arg, None)
     select.from_(groups.subquery("groups"), copy=False)
+    described = ", ".join(f"{sql} per group of {keys}" for sql in names)
     return [f"aggregates of aggregates are taken over groups: {described} in a subquery"]
 
 
@@ -269,7 +267,7 @@ def _measure_columns(select: exp.Select, catalog: SchemaCatalog, glossary: Gloss
     known = {c.lower() for c in _known_columns(select, catalog)} | tables
     changes = []
     for position, projection in enumerate(list(select.expressions)):
-        column = projection.this if isinstance(projection, exp.Alias) else projection
+        column = projection.unalias()
         if not isinstance(column, exp.Column) or column.table or column.name.lower() in known:
             continue
         measure = glossary.measure_aliased(column.name)
@@ -283,11 +281,7 @@ def _measure_columns(select: exp.Select, catalog: SchemaCatalog, glossary: Gloss
         changes.append(f"{column.name} is not a column: computed as {measure.aggregate}")
     if changes and not select.args.get("group"):
         # The other projections become the grouping, as "SELECT c_name, revenue" meant.
-        keys = [
-            (p.this if isinstance(p, exp.Alias) else p).copy()
-            for p in select.expressions
-            if not (p.this if isinstance(p, exp.Alias) else p).find(exp.AggFunc)
-        ]
+        keys = [p.unalias().copy() for p in select.expressions if not p.unalias().find(exp.AggFunc)]
         if keys:
             select.group_by(*keys, copy=False)
     return changes

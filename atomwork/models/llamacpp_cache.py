@@ -27,7 +27,8 @@ NEW_FAMILY = 0.8
 """A state is written when the disk holds less than this share of its tokens as a prefix."""
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -61,7 +62,7 @@ class PrefixStateCache(llama_cpp.BaseLlamaCache):
         if self.disk is None:
             return best
         for stored in self.disk.iterkeys():
-            length = _common_prefix(stored, key)
+            length = common_prefix(stored, key)
             if length > best[1]:
                 best = (stored, length)
         return best
@@ -69,7 +70,7 @@ class PrefixStateCache(llama_cpp.BaseLlamaCache):
     def __getitem__(self, key: Sequence[int]) -> llama_cpp.LlamaState:
         wanted = tuple(key)
         ram_key = self.ram._find_longest_prefix_key(wanted)
-        ram_length = _common_prefix(ram_key, wanted) if ram_key is not None else 0
+        ram_length = common_prefix(ram_key, wanted) if ram_key is not None else 0
         disk_key, disk_length = self._disk_best(wanted)
         if disk_key is not None and self.disk is not None and disk_length > ram_length:
             state = self.disk.get(disk_key)
@@ -92,7 +93,7 @@ class PrefixStateCache(llama_cpp.BaseLlamaCache):
         the family (a copy of the whole context, about 0.1 s) would only crowd out other families."""
         wanted = tuple(key)
         kept = self.ram._find_longest_prefix_key(wanted)
-        shared = _common_prefix(kept, wanted) if kept is not None else 0
+        shared = common_prefix(kept, wanted) if kept is not None else 0
         return NEW_FAMILY * len(wanted) <= shared <= live
 
     def __setitem__(self, key: Sequence[int], value: llama_cpp.LlamaState) -> None:

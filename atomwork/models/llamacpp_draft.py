@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from llama_cpp.llama_speculative import LlamaDraftModel
 
-from atomwork.models.llamacpp_cache import PrefixStateCache
+from atomwork.models.llamacpp_cache import PrefixStateCache, common_prefix
 from atomwork.models.logprobs import TokenAlternative, TokenLogprob
 
 __all__ = [
@@ -115,22 +115,18 @@ class DraftingLlama(_LlamaBase):
         if self.reply_start:
             prompt = [*prompt, *self.reply_start]
         cache = self.cache
-        if kwargs.get("stream") or not isinstance(cache, PrefixStateCache):
-            return super().create_completion(prompt, *args, **kwargs)
-        if not cache.settled(prompt, self._live_prefix(prompt)):
+        settled = (
+            not kwargs.get("stream")  # a stream saves its state as it ends: left as it is
+            and isinstance(cache, PrefixStateCache)
+            and cache.settled(prompt, common_prefix(self.input_ids[: self.n_tokens].tolist(), prompt))
+        )
+        if not settled:
             return super().create_completion(prompt, *args, **kwargs)
         self.cache = None  # the next question on the same schema prompt: its state is kept already
         try:
             return super().create_completion(prompt, *args, **kwargs)
         finally:
             self.cache = cache
-
-    def _live_prefix(self, tokens: Sequence[int]) -> int:
-        """How many leading ``tokens`` the context already holds."""
-        held = np.asarray(self.input_ids[: self.n_tokens])
-        wanted = np.asarray(tokens[: len(held)])
-        differ = np.nonzero(held[: len(wanted)] != wanted)[0]
-        return int(differ[0]) if len(differ) else len(wanted)
 
     def start_generation(self, logprob_top: int = 0) -> None:
         self.prompt_evaluated, self.decode_steps, self._prompt_done = 0, 0, False
